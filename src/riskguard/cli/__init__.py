@@ -1,0 +1,1 @@
+"""riskguard's command line: one Typer app per command group."""

@@ -1,0 +1,1 @@
+"""Data files shipped with riskguard (the bundled sample day)."""
