@@ -78,9 +78,9 @@ def replay(
 
 def _decode(number: int, line: str) -> Any:
     try:
-        obj = json.loads(line, parse_float=_refuse_float)
+        obj = json.loads(line.rstrip("\r\n"), parse_float=_refuse_float)
     except json.JSONDecodeError as exc:
-        raise BadLine(number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise BadLine(number, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
     except InvalidInput as exc:
         raise BadLine(number, str(exc)) from None
     return parse_event(obj)

@@ -15,11 +15,12 @@ One writer per directory: a second `AuditLog` on the same directory raises `Audi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from hashlib import sha256
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -51,6 +52,7 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = ["AuditEntry", "AuditLog", "audit_files"]
 
 _LOCK_NAME = ".writer.lock"
+_DAY_FILE = re.compile(r"audit-\d{4}-\d{2}-\d{2}\.jsonl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +65,8 @@ class AuditEntry:
 
 
 def audit_files(directory: Path) -> list[Path]:
-    """The day files of an audit directory, oldest first."""
-    return sorted(p for p in directory.glob("audit-????-??-??.jsonl") if p.is_file())
+    """The day files of an audit directory, oldest first; other files are not the log's."""
+    return sorted(p for p in directory.glob("audit-*.jsonl") if _DAY_FILE.fullmatch(p.name) and p.is_file())
 
 
 class AuditLog:
@@ -156,33 +158,36 @@ class AuditLog:
             os.fsync(self._fd)
 
     def _resume(self) -> None:
-        """Continue the chain from the last complete line on disk, recording a torn tail if any."""
+        """Continue the chain from the last complete line on disk, recording a torn tail if any.
+
+        Only the newest file can end in a torn write (every earlier one was finished before the
+        next was started). Its recovery record goes into that same file, right after it, where
+        the verifier looks for it.
+        """
         files = audit_files(self.directory)
-        torn: tuple[Path, int, bytes] | None = None
+        if not files:
+            return
+        torn: tuple[int, bytes] | None = None
         for path in reversed(files):
-            content = path.read_bytes()
-            lines = content.split(b"\n")
+            lines = path.read_bytes().split(b"\n")
             tail = lines.pop()  # b"" when the file ends with a newline
-            if tail and torn is None:
-                torn = (path, len(lines) + 1, tail)
+            if tail and path == files[-1]:
+                torn = (len(lines) + 1, tail)
             while lines and not lines[-1]:
                 lines.pop()
             if lines:
                 self._adopt(path, len(lines), lines[-1])
                 break
-        if files:
-            self._day = date.fromisoformat(files[-1].name[len("audit-") : -len(".jsonl")])
-            self._fd = os.open(files[-1], os.O_WRONLY | os.O_APPEND)
+        newest = files[-1]
+        self._day = date.fromisoformat(newest.name[len("audit-") : -len(".jsonl")])
+        self._fd = os.open(newest, os.O_WRONLY | os.O_APPEND)
         if torn is not None:
-            path, number, tail = torn
-            self._write(b"\n")
-            data = {
-                "file": path.name,
-                "line": number,
-                "bytes": len(tail),
-                "torn_sha256": hashlib.sha256(tail).hexdigest(),
-            }
-            self.append(TORN_TAIL_KIND, data, datetime.now(UTC))
+            number, tail = torn
+            data = {"file": newest.name, "line": number, "bytes": len(tail), "torn_sha256": sha256(tail).hexdigest()}
+            line, digest = render(self._seq + 1, datetime.now(UTC), TORN_TAIL_KIND, data, self._prev)
+            self._write(b"\n" + (line + "\n").encode("utf-8"))
+            self._seq += 1
+            self._prev = digest
 
     def _adopt(self, path: Path, number: int, raw: bytes) -> None:
         parts = split_line(raw.decode("utf-8", errors="replace"))

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from riskguard.audit._format import GENESIS, TORN_TAIL_KIND, hash_body, split_line
 from riskguard.audit.log import audit_files
@@ -52,65 +53,64 @@ def verify(
     expect_head: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    """Walk every day file in order; stop at the first break. `progress` gets bytes read."""
+    """Walk every day file in order; stop at the first break. `progress` gets bytes read.
+
+    A line immediately followed by an ``audit.torn_tail_recovered`` record that names it (file,
+    line number, sha256) is a write a crash cut short: it is reported in `recovered`, not as a
+    break. An unterminated last line is a torn write no writer has recorded yet: a break, since
+    the writer will not count it either.
+    """
     report = VerifyReport()
-    anchor_hash: str | None = None
-    torn: tuple[str, int, bytes] | None = None
-    for path in audit_files(Path(directory)):
+    anchor_hash: str | None = GENESIS if expect_head is not None and expect_head[0] == 0 else None
+    files = audit_files(Path(directory))
+    for index, path in enumerate(files):
         report.files += 1
         content = path.read_bytes()
         if progress is not None:
             progress(len(content))
-        raw_lines = content.split(b"\n")
-        unterminated = raw_lines.pop()
+        lines = content.split(b"\n")
+        unterminated = lines.pop()
         if unterminated:
-            raw_lines.append(unterminated)
-        for number, raw in enumerate(raw_lines, start=1):
-            cut_short = bool(unterminated) and number == len(raw_lines)
-            problem, record = _check_line(raw, report)
-            if problem is not None:
-                if torn is None and (cut_short or not raw.rstrip().endswith(b"}")):
-                    torn = (path.name, number, raw)
-                    continue
-                report.first_break = Finding(path.name, number, problem)
-                return report
-            if torn is not None:
-                if not _recovers(record, torn):
-                    report.first_break = Finding(
-                        torn[0], torn[1], "line is cut short and no recovery record follows it"
-                    )
-                    return report
+            lines.append(unterminated)
+        for number, raw in enumerate(lines, start=1):
+            following = lines[number] if number < len(lines) else None
+            recovery = None if following is None else _recovery_of(following, path.name, number, raw)
+            if recovery is not None:
                 report.recovered.append(
                     Finding(
-                        torn[0],
-                        torn[1],
-                        f"a write cut short ({len(torn[2])} bytes), recorded at seq {record['seq']}",
+                        path.name, number, f"a write cut short ({len(raw)} bytes), recorded at seq {recovery['seq']}"
                     )
                 )
-                torn = None
+                continue
+            if unterminated and number == len(lines) and index == len(files) - 1:
+                report.first_break = Finding(
+                    path.name, number, "line is cut short: a crash mid-write (not yet recorded) or a truncated file"
+                )
+                return report
+            problem, record = _check_line(raw, report)
+            if problem is not None:
+                report.first_break = Finding(path.name, number, problem)
+                return report
             report.lines += 1
             report.head_seq = record["seq"]
             report.head_hash = record["hash"]
             if expect_head is not None and record["seq"] == expect_head[0]:
                 anchor_hash = report.head_hash
-    if torn is not None:
-        report.first_break = Finding(
-            torn[0], torn[1], "line is cut short (a crash mid-write, or the file was truncated)"
-        )
-        return report
     if expect_head is not None:
         _check_anchor(report, expect_head, anchor_hash)
     return report
 
 
 def _check_line(raw: bytes, report: VerifyReport) -> tuple[str | None, dict]:  # type: ignore[type-arg]
+    if not raw.strip():
+        return "line is empty", {}
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "line is not valid UTF-8", {}
     parts = split_line(text)
     if parts is None:
-        return "line is not an audit record (no trailing hash)", {}
+        return "line is not an audit record (no trailing hash): cut short, edited or foreign", {}
     body, stated = parts
     if hash_body(body) != stated:
         return "line was altered: its content no longer matches its hash", {}
@@ -132,14 +132,24 @@ def _check_line(raw: bytes, report: VerifyReport) -> tuple[str | None, dict]:  #
     return None, record
 
 
-def _recovers(record: dict, torn: tuple[str, int, bytes]) -> bool:  # type: ignore[type-arg]
-    data = record.get("data", {})
-    return (
-        record.get("kind") == TORN_TAIL_KIND
-        and data.get("file") == torn[0]
-        and data.get("line") == torn[1]
-        and data.get("torn_sha256") == hashlib.sha256(torn[2]).hexdigest()
+def _recovery_of(following: bytes, file: str, number: int, torn: bytes) -> dict[str, Any] | None:
+    """`following` parsed, if it is a recovery record for line `number` of `file` with these bytes."""
+    parts = split_line(following.decode("utf-8", errors="replace"))
+    if parts is None or hash_body(parts[0]) != parts[1]:
+        return None
+    try:
+        record = json.loads(parts[0])
+    except json.JSONDecodeError:
+        return None
+    data = record.get("data") if isinstance(record, dict) else None
+    matches = (
+        isinstance(data, dict)
+        and record.get("kind") == TORN_TAIL_KIND
+        and data.get("file") == file
+        and data.get("line") == number
+        and data.get("torn_sha256") == hashlib.sha256(torn).hexdigest()
     )
+    return record if matches else None
 
 
 def _check_anchor(report: VerifyReport, expect_head: tuple[int, str], anchor_hash: str | None) -> None:

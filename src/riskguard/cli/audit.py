@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from riskguard.audit import audit_files, verify
+from riskguard.cli._console import console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["app"]
 
@@ -55,7 +58,7 @@ def verify_command(
     ] = None,
 ) -> None:
     """Check every line's hash and chain link; name the first broken line. Exit 1 if broken."""
-    out, err = Console(), Console(stderr=True)
+    out, err = console(), console(stderr=True)
     anchor = _parse_head(expect_head)
     _require_log(directory, err)
     total = sum(p.stat().st_size for p in audit_files(directory))
@@ -84,7 +87,7 @@ def verify_command(
 @app.command("head")
 def head_command(directory: DirArg = DEFAULT_DIR) -> None:
     """Print SEQ:HASH of the last record. Keep it elsewhere; pass it to `verify --expect-head`."""
-    err = Console(stderr=True)
+    err = console(stderr=True)
     _require_log(directory, err)
     report = verify(directory)
     if not report.ok:

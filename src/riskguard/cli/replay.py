@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
 from riskguard.audit import AuditLog
+from riskguard.cli._console import console
 from riskguard.core.errors import AuditError
 from riskguard.core.ledger import Ledger
 from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
@@ -34,79 +37,73 @@ def replay_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out",
-            "-o",
-            help="Write one JSON line per fill, then the summary, to this file ('-' for stdout).",
+            "--out", "-o", help="Write one JSON line per fill, then the summary, to this file ('-' for stdout)."
         ),
     ] = None,
     skip_bad: Annotated[
-        bool,
-        typer.Option("--skip-bad", help="Report malformed lines and go on, instead of stopping at the first."),
+        bool, typer.Option("--skip-bad", help="Report malformed lines and go on, instead of stopping at the first.")
     ] = False,
     audit_dir: Annotated[
-        Path | None,
-        typer.Option("--audit-dir", help="Also append every applied fill to this audit log."),
+        Path | None, typer.Option("--audit-dir", help="Also append every applied fill to this audit log.")
     ] = None,
 ) -> None:
-    """Replay recorded fills, marks and account updates; print positions and PnL."""
-    err = Console(stderr=True)
-    source = events if events is not None else resources.files("riskguard.data").joinpath(SAMPLE)
-    label = str(events) if events is not None else f"the bundled sample day ({SAMPLE})"
+    """Replay recorded fills, marks and account updates; print positions and PnL.
+
+    A malformed line stops the replay with its line number; the --out file is then not
+    written at all (the audit log keeps what was applied before the bad line).
+    """
+    err = console(stderr=True)
     if events is not None and not events.is_file():
         err.print(f"[red]error:[/] {events} is not a file")
         raise typer.Exit(code=2)
+    source = events if events is not None else resources.files("riskguard.data").joinpath(SAMPLE)
+    label = str(events) if events is not None else f"the bundled sample day ({SAMPLE})"
     ledger = Ledger(DEFAULT_INSTRUMENTS.values())
+    records: list[dict[str, Any]] = []
     with ExitStack() as stack:
-        sink = _open_out(out, stack)
         try:
             audit = stack.enter_context(AuditLog(audit_dir, fsync=False)) if audit_dir else None
         except AuditError as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(code=2) from None
-
-        def emit(record: dict[str, Any]) -> None:
-            if sink is not None:
-                sink.write(_line(record))
-
-        text = source.read_text(encoding="utf-8")
-        with Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            DownloadColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal or len(text) < 5_000_000,
-        ) as progress:
-            task = progress.add_task("replay", total=len(text))
-            lines = _advancing(text.splitlines(keepends=True), lambda n: progress.advance(task, n))
-            try:
-                result = replay(lines, ledger, emit, skip_bad=skip_bad, audit=audit)
-            except BadLine as exc:
-                err.print(f"[red]error:[/] {label} {exc}; nothing after it was applied (use --skip-bad to go on)")
-                raise typer.Exit(code=1) from None
-        summary = summary_of(result)
-        if sink:
-            sink.write(_line(summary))
+        # Lines end at "\n" only: U+2028 and friends inside a JSON string do not start a new line.
+        stream = stack.enter_context(io.TextIOWrapper(source.open("rb"), encoding="utf-8", newline="\n"))
+        size = events.stat().st_size if events is not None else None
+        progress = stack.enter_context(
+            Progress(
+                TextColumn("replaying"), BarColumn(), DownloadColumn(), console=err, transient=True,
+                disable=not err.is_terminal or size is None or size < 5_000_000,
+            )
+        )  # fmt: skip
+        task = progress.add_task("replay", total=size)
+        lines = _advancing(stream, lambda n: progress.advance(task, n))
+        try:
+            result = replay(lines, ledger, records.append, skip_bad=skip_bad, audit=audit)
+        except BadLine as exc:
+            err.print(f"[red]error:[/] {label} {exc}; nothing after it was applied (use --skip-bad to go on)")
+            raise typer.Exit(code=1) from None
+    summary = summary_of(result)
+    if out is not None:
+        _write_out(out, [*records, summary])
     for bad in result.skipped:
         err.print(f"[yellow]skipped[/] {bad}")
-    to_stderr = out is not None and str(out) == "-"
-    console = Console(stderr=to_stderr)
-    if not console.is_terminal:
-        console = Console(stderr=to_stderr, width=120)
-    _print_summary(console, label, summary)
+    _print_summary(console(stderr=out is not None and str(out) == "-"), label, summary)
     if audit_dir:
         err.print(f"audit log: {audit_dir} (check it with `riskguard audit verify {audit_dir}`)")
 
 
-def _open_out(out: Path | None, stack: ExitStack) -> IO[str] | None:
-    if out is None:
-        return None
+def _write_out(out: Path, records: list[dict[str, Any]]) -> None:
+    """Write all output lines at once, through a temporary file, so a reader never sees half a run."""
+    text = "".join(_line(record) for record in records)
     if str(out) == "-":
-        return sys.stdout
-    return stack.enter_context(out.open("w", encoding="utf-8", newline="\n"))
+        sys.stdout.write(text)
+        return
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(text, encoding="utf-8", newline="\n")
+    partial.replace(out)
 
 
-def _advancing(lines: list[str], advance: Any) -> Any:
+def _advancing(lines: Iterable[str], advance: Callable[[int], object]) -> Iterator[str]:
     for line in lines:
         advance(len(line))
         yield line

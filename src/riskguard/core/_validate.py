@@ -14,6 +14,7 @@ __all__ = [
     "MAX_MAGNITUDE",
     "coerce",
     "require_bool",
+    "require_currency",
     "require_decimal",
     "require_id",
     "require_utc",
@@ -25,6 +26,7 @@ MAX_DECIMAL_PLACES = 12
 MAX_MAGNITUDE = Decimal("1e15")
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}")
+_CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,9}")
 
 
 def require_decimal(field: str, value: object) -> Decimal:
@@ -62,6 +64,13 @@ def require_decimal(field: str, value: object) -> Decimal:
     return number
 
 
+def require_currency(field: str, value: object) -> str:
+    """A currency code such as USD, USDC or EUR: 2-10 upper-case letters and digits."""
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        raise InvalidInput(field, value, "must be a currency code such as USD or USDC")
+    return value
+
+
 def require_id(field: str, value: object) -> str:
     """An identifier (account, strategy, symbol, order or fill id): 1-128 safe characters."""
     if not isinstance(value, str):
@@ -77,17 +86,18 @@ def require_id(field: str, value: object) -> str:
 
 def require_utc(field: str, value: object) -> datetime:
     """A timezone-aware datetime, returned in UTC; naive times are refused, never guessed."""
+    parsed = value
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
             raise InvalidInput(field, value, "must be an ISO 8601 time such as 2026-03-06T14:30:00Z") from None
-    if not isinstance(value, datetime):
+    if not isinstance(parsed, datetime):
         raise InvalidInput(field, value, f"must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidInput(field, value, "must carry a timezone (for example 2026-03-06T14:30:00Z)")
-    return value.astimezone(UTC)
+    return parsed.astimezone(UTC)
 
 
 def require_bool(field: str, value: object) -> bool:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from riskguard.core._validate import coerce, require_bool, require_decimal, require_id, require_utc
+from riskguard.core._validate import coerce, require_bool, require_currency, require_decimal, require_id, require_utc
 from riskguard.core.errors import InvalidInput
-from riskguard.core.money import Money, require_currency
+from riskguard.core.money import Money
 
 __all__ = ["AccountSnapshot"]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from riskguard.core._validate import require_decimal, require_id
+from riskguard.core._validate import require_currency, require_decimal, require_id
 from riskguard.core.errors import InvalidInput
-from riskguard.core.money import require_currency
 
 __all__ = ["Instrument"]
 

@@ -10,7 +10,6 @@ their total.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import (
     ROUND_HALF_EVEN,
@@ -24,10 +23,10 @@ from decimal import (
 )
 from typing import Self
 
-from riskguard.core._validate import require_decimal
+from riskguard.core._validate import require_currency, require_decimal
 from riskguard.core.errors import CurrencyMismatch, InvalidInput
 
-__all__ = ["DIVISION", "EXACT", "Money", "Price", "Quantity", "require_currency"]
+__all__ = ["Money", "Price", "Quantity"]
 
 EXACT = Context(
     prec=96,
@@ -39,15 +38,6 @@ DIVISION = Context(
     rounding=ROUND_HALF_EVEN,
     traps=[InvalidOperation, DivisionByZero, Overflow, FloatOperation],
 )
-
-_CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,9}")
-
-
-def require_currency(field: str, value: object) -> str:
-    """A currency code such as USD, USDC or EUR: 2-10 upper-case letters and digits."""
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
-        raise InvalidInput(field, value, "must be a currency code such as USD or USDC")
-    return value
 
 
 class Price(Decimal):

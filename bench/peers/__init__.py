@@ -1,0 +1,1 @@
+"""Peers: other systems' position accounting, driven with riskguard's fills for comparison."""

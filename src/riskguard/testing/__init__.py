@@ -1,0 +1,1 @@
+"""Test aids that ship with riskguard: factories for domain values (see factories.py)."""
