@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from riskguard.core._validate import require_id, require_utc
-from riskguard.core.enums import PositionChange
+from riskguard.core.enums import PositionChange, Side
 from riskguard.core.errors import ConflictingFill, InvalidInput, UnknownInstrument
 from riskguard.core.fills import Fill
 from riskguard.core.instruments import Instrument
@@ -33,17 +34,20 @@ from riskguard.core.positions import ZERO, Position, PositionKey
 
 __all__ = ["FillApplied", "Ledger", "LedgerTotals", "Mark"]
 
+_Key = tuple[str, str, str]
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+# Bound methods of the exact context: the fill path calls them a dozen times per fill.
+_add, _sub, _mul, _div = EXACT.add, EXACT.subtract, EXACT.multiply, DIVISION.divide
+
+
+class Mark(NamedTuple):
     """The latest observed price of a symbol: from a quote or mark update, or a fill."""
 
     price: Decimal
     ts: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class FillApplied:
+class FillApplied(NamedTuple):
     """What one fill did. `realized_pnl` is what this fill realized, net of its fee."""
 
     fill: Fill
@@ -71,8 +75,8 @@ class Ledger:
 
     def __init__(self, instruments: Iterable[Instrument] = ()) -> None:
         self._instruments: dict[str, Instrument] = {}
-        self._open: dict[PositionKey, Position] = {}
-        self._open_by_symbol: dict[str, dict[PositionKey, None]] = {}
+        self._open: dict[_Key, Position] = {}  # keyed by PositionKey; plain tuples look up alike
+        self._open_by_symbol: dict[str, dict[_Key, None]] = {}
         self._closed: list[Position] = []
         self._closed_totals: dict[PositionKey, tuple[Decimal, Decimal]] = {}
         self._seen: dict[tuple[str, str], Fill] = {}
@@ -100,28 +104,28 @@ class Ledger:
             raise UnknownInstrument("symbol", symbol) from None
 
     def mark(self, symbol: str, price: object, ts: object) -> bool:
-        """Record a price for `symbol`; returns False (and changes nothing) if it is older than
-        the mark already held. Updates MAE/MFE of the symbol's open positions."""
+        """Record a mark price for `symbol`; returns False (and changes nothing) if it is older
+        than the mark already held. Widens MAE/MFE of the symbol's open positions.
+
+        Only marks set the price unrealized PnL is measured at; a fill's price is the price of
+        one trade (often the trader's own limit), so it widens the excursions of the position it
+        fills but does not move the mark. Until a symbol has a mark, its unrealized PnL is
+        unknown (None), never zero.
+        """
         require_id("mark.symbol", symbol)
         self.instrument(symbol)
-        checked_price = Price(price, "mark.price")
+        checked_price = Price.parse("mark.price", price)
         checked_ts = require_utc("mark.ts", ts)
-        return self._observe(symbol, checked_price, checked_ts)
+        current = self._marks.get(symbol)
+        if current is not None and checked_ts < current.ts:
+            return False
+        self._marks[symbol] = Mark(checked_price, checked_ts)
+        for key in self._open_by_symbol.get(symbol, ()):
+            self._open[key] = _widened(self._open[key], checked_price)
+        return True
 
     def last_mark(self, symbol: str) -> Mark | None:
         return self._marks.get(symbol)
-
-    def _observe(self, symbol: str, price: Decimal, ts: datetime) -> bool:
-        current = self._marks.get(symbol)
-        if current is not None and ts < current.ts:
-            return False
-        self._marks[symbol] = Mark(price, ts)
-        for key in self._open_by_symbol.get(symbol, ()):
-            position = self._open[key]
-            updated = _with_excursion(position, price)
-            if updated is not position:
-                self._open[key] = updated
-        return True
 
     # -- fills -----------------------------------------------------------------------------
 
@@ -136,24 +140,28 @@ class Ledger:
             if difference is not None:
                 raise ConflictingFill(fill.fill_id, difference)
             self.duplicates += 1
-            current = self._open.get(PositionKey(fill.account, fill.strategy, fill.symbol))
+            current = self._open.get((fill.account, fill.strategy, fill.symbol))
             return FillApplied(fill, PositionChange.DUPLICATE, current, None, ZERO)
         instrument = self._instruments.get(fill.symbol)
         if instrument is None:
             raise UnknownInstrument("fill.symbol", fill.symbol)
-        instrument.require_on_tick("fill.price", fill.price)
-        instrument.require_whole_lots("fill.qty", fill.qty)
+        if fill.price % instrument.tick_size or fill.qty % instrument.lot_size:
+            instrument.require_on_tick("fill.price", fill.price)
+            instrument.require_whole_lots("fill.qty", fill.qty)
 
-        key = PositionKey(fill.account, fill.strategy, fill.symbol)
+        key = (fill.account, fill.strategy, fill.symbol)  # equal to, and hashes as, a PositionKey
         before = self._open.get(key)
-        if before is not None:
-            before = _with_excursion(before, fill.price)  # the fill's price is a price the position saw
         if before is None:
-            applied = _open(key, instrument, fill, fill.qty, fill.fee, PositionChange.OPENED)
-        elif (before.net_qty > 0) == (fill.side.sign > 0):
+            applied = _open(PositionKey(*key), instrument, fill, fill.qty, fill.fee, PositionChange.OPENED)
+        elif (before.net_qty > 0) == (fill.side is Side.BUY):
             applied = _increase(before, fill)
         else:
             applied = _reduce(before, fill, instrument)
+        mark = self._marks.get(fill.symbol)
+        if mark is not None and applied.position is not None:
+            widened = _widened(applied.position, mark.price)
+            if widened is not applied.position:
+                applied = FillApplied(fill, applied.change, widened, applied.closed, applied.realized_pnl)
 
         # Everything above only computed; from here on the ledger changes, and nothing can fail.
         self._seen[seen_key] = fill
@@ -161,16 +169,14 @@ class Ledger:
             self._record_closed(applied.closed)
         if applied.position is None:
             del self._open[key]
-            del self._open_by_symbol[fill.symbol][key]
-            if not self._open_by_symbol[fill.symbol]:
+            by_symbol = self._open_by_symbol[fill.symbol]
+            del by_symbol[key]
+            if not by_symbol:
                 del self._open_by_symbol[fill.symbol]
         else:
-            self._open[key] = applied.position
-            self._open_by_symbol.setdefault(fill.symbol, {})[key] = None
-        self._observe(fill.symbol, fill.price, fill.ts)
-        position = self._open.get(key)
-        if position is not applied.position:
-            applied = FillApplied(fill, applied.change, position, applied.closed, applied.realized_pnl)
+            self._open[applied.position.key] = applied.position
+            if before is None:
+                self._open_by_symbol.setdefault(fill.symbol, {})[applied.position.key] = None
         return applied
 
     def _record_closed(self, closed: Position) -> None:
@@ -199,7 +205,7 @@ class Ledger:
 
     def position_keys(self) -> list[PositionKey]:
         """Every key that has had a position, closed ones first, in the order first seen."""
-        return list(dict.fromkeys([*self._closed_totals, *self._open]))
+        return list(dict.fromkeys([*self._closed_totals, *(p.key for p in self._open.values())]))
 
     def fills_seen(self) -> int:
         return len(self._seen)
@@ -263,111 +269,124 @@ def _matches(key: PositionKey, account: str | None, strategy: str | None, symbol
     )
 
 
-def _with_excursion(position: Position, price: Decimal) -> Position:
+def _widened(position: Position, price: Decimal) -> Position:
     """The position with MAE/MFE widened to include the PnL it shows at `price`."""
-    pnl = position.unrealized_pnl(price)
+    adverse, favorable = _excursions(position, price)
+    if adverse is position.max_adverse_excursion and favorable is position.max_favorable_excursion:
+        return position
+    return position._replace(max_adverse_excursion=adverse, max_favorable_excursion=favorable)
+
+
+def _excursions(position: Position, price: Decimal) -> tuple[Decimal, Decimal]:
+    """(MAE, MFE) of `position` once it has been seen at `price`; unchanged values are returned as is."""
+    pnl = _mul(_sub(_mul(price, position.net_qty), position.cost), position.multiplier)
     if pnl > position.max_favorable_excursion:
-        return _evolve(position, max_favorable_excursion=pnl)
+        return position.max_adverse_excursion, pnl
     if -pnl > position.max_adverse_excursion:
-        return _evolve(position, max_adverse_excursion=-pnl)
-    return position
-
-
-def _evolve(position: Position, **changes: object) -> Position:
-    values = {name: getattr(position, name) for name in Position.__slots__}
-    values.update(changes)
-    return Position(**values)
+        return -pnl, position.max_favorable_excursion
+    return position.max_adverse_excursion, position.max_favorable_excursion
 
 
 def _open(
-    key: PositionKey,
-    instrument: Instrument,
-    fill: Fill,
-    qty: Decimal,
-    fee: Decimal,
-    change: PositionChange,
+    key: PositionKey, instrument: Instrument, fill: Fill, qty: Decimal, fee: Decimal, change: PositionChange
 ) -> FillApplied:
-    signed = qty if fill.side.sign > 0 else -qty
+    signed = qty if fill.side is Side.BUY else -qty
+    price = Decimal(fill.price)
     position = Position(
-        key=key,
-        position_id=fill.fill_id,
-        currency=instrument.currency,
-        multiplier=instrument.multiplier,
-        net_qty=signed,
-        cost=EXACT.multiply(signed, fill.price),
-        avg_entry_price=Decimal(fill.price),
-        realized_pnl=-fee,
-        fees=fee,
-        exit_qty=ZERO,
-        exit_value=ZERO,
-        peak_qty=qty,
-        fill_count=1,
-        opened_at=fill.ts,
-        last_fill_at=fill.ts,
+        key,
+        fill.fill_id,
+        instrument.currency,
+        instrument.multiplier,
+        signed,
+        _mul(signed, price),
+        price,
+        -fee,
+        fee,
+        ZERO,
+        ZERO,
+        qty,
+        1,
+        fill.ts,
+        fill.ts,
+        None,
+        ZERO,
+        ZERO,
     )
     return FillApplied(fill, change, position, None, -fee)
 
 
 def _increase(before: Position, fill: Fill) -> FillApplied:
-    net_qty = EXACT.add(before.net_qty, fill.signed_qty)
-    cost = EXACT.add(before.cost, EXACT.multiply(fill.signed_qty, fill.price))
-    position = _evolve(
-        before,
-        net_qty=net_qty,
-        cost=cost,
-        avg_entry_price=DIVISION.divide(cost, net_qty),
-        realized_pnl=EXACT.subtract(before.realized_pnl, fill.fee),
-        fees=EXACT.add(before.fees, fill.fee),
-        peak_qty=max(before.peak_qty, abs(net_qty)),
-        fill_count=before.fill_count + 1,
-        last_fill_at=fill.ts,
+    adverse, favorable = _excursions(before, fill.price)
+    signed = fill.qty if fill.side is Side.BUY else -fill.qty
+    net_qty = _add(before.net_qty, signed)
+    cost = _add(before.cost, _mul(signed, fill.price))
+    fee = fill.fee
+    position = Position(
+        before.key,
+        before.position_id,
+        before.currency,
+        before.multiplier,
+        net_qty,
+        cost,
+        _div(cost, net_qty),
+        _sub(before.realized_pnl, fee),
+        _add(before.fees, fee),
+        before.exit_qty,
+        before.exit_value,
+        max(before.peak_qty, abs(net_qty)),
+        before.fill_count + 1,
+        before.opened_at,
+        fill.ts,
+        None,
+        adverse,
+        favorable,
     )
-    return FillApplied(fill, PositionChange.INCREASED, position, None, -fill.fee)
+    return FillApplied(fill, PositionChange.INCREASED, position, None, -fee)
 
 
 def _reduce(before: Position, fill: Fill, instrument: Instrument) -> FillApplied:
+    adverse, favorable = _excursions(before, fill.price)
     open_qty = abs(before.net_qty)
     closing_qty = min(fill.qty, open_qty)
-    remainder = EXACT.subtract(fill.qty, closing_qty)
-    direction = 1 if before.net_qty > 0 else -1
+    remainder = _sub(fill.qty, closing_qty)
+    long = before.net_qty > 0
     closing_fee = _proportion(fill.fee, closing_qty, fill.qty) if remainder else fill.fee
-    removed_cost = (
-        before.cost if closing_qty == open_qty else DIVISION.divide(EXACT.multiply(before.cost, closing_qty), open_qty)
-    )
-    exit_value = EXACT.multiply(closing_qty, fill.price)
-    gross_points = EXACT.subtract(exit_value if direction > 0 else -exit_value, removed_cost)
-    gross = EXACT.multiply(gross_points, before.multiplier)
-    realized = EXACT.subtract(gross, closing_fee)
-    net_qty = EXACT.subtract(before.net_qty, direction * closing_qty)
-    position = _evolve(
-        before,
-        net_qty=net_qty,
-        cost=EXACT.subtract(before.cost, removed_cost),
-        realized_pnl=EXACT.add(before.realized_pnl, realized),
-        fees=EXACT.add(before.fees, closing_fee),
-        exit_qty=EXACT.add(before.exit_qty, closing_qty),
-        exit_value=EXACT.add(before.exit_value, exit_value),
-        fill_count=before.fill_count + 1,
-        last_fill_at=fill.ts,
-        closed_at=fill.ts if net_qty == 0 else None,
+    removed_cost = before.cost if closing_qty == open_qty else _div(_mul(before.cost, closing_qty), open_qty)
+    exit_value = _mul(closing_qty, fill.price)
+    gross_points = _sub(exit_value if long else -exit_value, removed_cost)
+    realized = _sub(_mul(gross_points, before.multiplier), closing_fee)
+    net_qty = _sub(before.net_qty, closing_qty) if long else _add(before.net_qty, closing_qty)
+    position = Position(
+        before.key,
+        before.position_id,
+        before.currency,
+        before.multiplier,
+        net_qty,
+        _sub(before.cost, removed_cost),
+        before.avg_entry_price,
+        _add(before.realized_pnl, realized),
+        _add(before.fees, closing_fee),
+        _add(before.exit_qty, closing_qty),
+        _add(before.exit_value, exit_value),
+        before.peak_qty,
+        before.fill_count + 1,
+        before.opened_at,
+        fill.ts,
+        None if net_qty else fill.ts,
+        adverse,
+        favorable,
     )
     if net_qty:
         return FillApplied(fill, PositionChange.REDUCED, position, None, realized)
     if not remainder:
         return FillApplied(fill, PositionChange.CLOSED, None, position, realized)
-    opening_fee = EXACT.subtract(fill.fee, closing_fee)
+    opening_fee = _sub(fill.fee, closing_fee)
     flipped = _open(before.key, instrument, fill, remainder, opening_fee, PositionChange.FLIPPED)
-    return FillApplied(
-        fill,
-        PositionChange.FLIPPED,
-        flipped.position,
-        position,
-        EXACT.subtract(realized, opening_fee),
-    )
+    return FillApplied(fill, PositionChange.FLIPPED, flipped.position, position, _sub(realized, opening_fee))
 
 
 def _proportion(fee: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     """`fee` x part / whole, rounded half-even to the fee's own decimal places."""
-    share = DIVISION.divide(EXACT.multiply(fee, part), whole)
+    share = _div(_mul(fee, part), whole)
     exponent = fee.as_tuple().exponent
     return share.quantize(Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0), context=DIVISION)

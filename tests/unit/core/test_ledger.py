@@ -308,12 +308,37 @@ def test_ledger_when_instruments_have_different_currencies_then_totals_are_kept_
     # Arrange / Act
     ledger.apply(make_fill("f1", "buy", "1", "18000.00", fee="0.37"))
     ledger.apply(make_fill("f2", "buy", "0.01", "68000.0", fee="0.20", symbol="BTC-PERP", seconds=1))
+    ledger.mark("BTC-PERP", "68100.0", T0 + timedelta(seconds=2))
     # Assert
     totals = ledger.totals()
     assert list(totals) == ["USD", "USDC"]
     assert totals["USD"].fees == D("0.37")
     assert totals["USDC"].fees == D("0.20")
-    assert totals["USDC"].exposure == D("680.000")  # 0.01 x 68000.0 x 1
+    assert totals["USDC"].exposure == D("681.000")  # 0.01 x 68100.0 x 1
+    assert totals["USDC"].unrealized_pnl == D("1.000")  # 0.01 x (68100.0 - 68000.0)
+
+
+def test_ledger_when_symbol_has_no_mark_yet_then_unrealized_and_exposure_are_unknown(ledger: Ledger) -> None:
+    # Arrange / Act: a fill is one trade's price, not the market's mark
+    ledger.apply(make_fill("f1", "buy", "1", "18000.00"))
+    # Assert
+    position = ledger.position("A1", "s1", "MNQ")
+    assert position is not None
+    assert ledger.unrealized_pnl(position) is None
+    (totals,) = ledger.totals().values()
+    assert (totals.unrealized_pnl, totals.exposure) == (None, None)
+
+
+def test_ledger_when_position_opens_after_a_lower_mark_then_mae_includes_that_mark(ledger: Ledger) -> None:
+    # Arrange
+    ledger.mark("MNQ", "17990.00", T0)
+    # Act: opened at 18000.00 while the mark says 17990.00: the position shows -20.00 already
+    ledger.apply(make_fill("f1", "buy", "1", "18000.00", seconds=1))
+    # Assert
+    position = ledger.position("A1", "s1", "MNQ")
+    assert position is not None
+    assert ledger.unrealized_pnl(position) == D("-20.00")
+    assert position.max_adverse_excursion == D("20.00")
 
 
 def test_ledger_when_instrument_with_open_position_is_redefined_then_refused(ledger: Ledger) -> None:
