@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate src/riskguard/data/sample_day.jsonl: a seeded, reproducible recorded trading day.
+"""Regenerate src/riskguard/samples/sample_day.jsonl: a seeded, reproducible recorded trading day.
 
 One futures account (A1: MNQ with two strategies) and one crypto account (H1: BTC-PERP), a
 random-walk price on each tick grid, a mark every minute, fills every few minutes, account
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "src" / "riskguard" / "data" / "sample_day.jsonl"
+OUT = Path(__file__).resolve().parent.parent / "src" / "riskguard" / "samples" / "sample_day.jsonl"
 START = datetime(2026, 3, 6, 14, 30, tzinfo=UTC)  # 09:30 New York
 MINUTES = 390
 

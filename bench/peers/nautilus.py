@@ -295,51 +295,35 @@ def _flip(instrument: NautilusInstrument, position: Position, fill: OrderFilled)
     commission1 = Money(fill.commission * fill_percent, fill.commission.currency)
     commission2 = Money(fill.commission - commission1, fill.commission.currency)
 
-    fill_split1 = OrderFilled(
-        trader_id=fill.trader_id,
-        strategy_id=fill.strategy_id,
-        instrument_id=fill.instrument_id,
-        client_order_id=fill.client_order_id,
-        venue_order_id=fill.venue_order_id,
-        account_id=fill.account_id,
-        trade_id=fill.trade_id,
-        position_id=fill.position_id,
-        order_side=fill.order_side,
-        order_type=fill.order_type,
-        last_qty=position.quantity,
-        last_px=fill.last_px,
-        currency=fill.currency,
-        commission=commission1,
-        liquidity_side=fill.liquidity_side,
-        event_id=fill.id,
-        ts_event=fill.ts_event,
-        ts_init=fill.ts_init,
-    )
-    position.apply(fill_split1)
-
-    fill_split2 = OrderFilled(
-        trader_id=fill.trader_id,
-        strategy_id=fill.strategy_id,
-        instrument_id=fill.instrument_id,
-        client_order_id=fill.client_order_id,
-        venue_order_id=fill.venue_order_id,
-        account_id=fill.account_id,
-        trade_id=fill.trade_id,
-        position_id=fill.position_id,
-        order_side=fill.order_side,
-        order_type=fill.order_type,
-        last_qty=difference,
-        last_px=fill.last_px,
-        currency=fill.currency,
-        commission=commission2,
-        liquidity_side=fill.liquidity_side,
-        event_id=UUID4(),
-        ts_event=fill.ts_event,
-        ts_init=fill.ts_init,
-    )
+    position.apply(_split(fill, position.quantity, commission1, fill.id))
+    fill_split2 = _split(fill, difference, commission2, UUID4())
     return Position(instrument, fill_split2)
 
 
 def _decimal(money: Money | None) -> Decimal:
     """A Money amount as an exact Decimal, through its string (never Decimal(float))."""
     return Decimal(0) if money is None else Decimal(str(money.as_decimal()))
+
+
+def _split(fill: OrderFilled, last_qty: Quantity, commission: Money, event_id: UUID4) -> OrderFilled:
+    """A copy of `fill` with another quantity, commission and event id (one half of a flip)."""
+    return OrderFilled(
+        trader_id=fill.trader_id,
+        strategy_id=fill.strategy_id,
+        instrument_id=fill.instrument_id,
+        client_order_id=fill.client_order_id,
+        venue_order_id=fill.venue_order_id,
+        account_id=fill.account_id,
+        trade_id=fill.trade_id,
+        position_id=fill.position_id,
+        order_side=fill.order_side,
+        order_type=fill.order_type,
+        last_qty=last_qty,
+        last_px=fill.last_px,
+        currency=fill.currency,
+        commission=commission,
+        liquidity_side=fill.liquidity_side,
+        event_id=event_id,
+        ts_event=fill.ts_event,
+        ts_init=fill.ts_init,
+    )

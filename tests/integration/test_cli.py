@@ -195,7 +195,7 @@ def test_replay_when_no_file_given_then_replays_the_sample_day_and_prints_positi
     tmp_path: Path,
 ) -> None:
     # Arrange: count the sample day's events independently of the replay.
-    sample = resources.files("riskguard.data").joinpath("sample_day.jsonl").read_text(encoding="utf-8")
+    sample = resources.files("riskguard.samples").joinpath("sample_day.jsonl").read_text(encoding="utf-8")
     events = [json.loads(line) for line in sample.splitlines() if line.strip()]
     kinds = Counter(e["type"] for e in events)
     fill_ids = [(e["account"], e["id"]) for e in events if e["type"] == "fill"]

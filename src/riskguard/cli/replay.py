@@ -56,7 +56,7 @@ def replay_command(
     if events is not None and not events.is_file():
         err.print(f"[red]error:[/] {events} is not a file")
         raise typer.Exit(code=2)
-    source = events if events is not None else resources.files("riskguard.data").joinpath(SAMPLE)
+    source = events if events is not None else resources.files("riskguard.samples").joinpath(SAMPLE)
     label = str(events) if events is not None else f"the bundled sample day ({SAMPLE})"
     ledger = Ledger(DEFAULT_INSTRUMENTS.values())
     records: list[dict[str, Any]] = []

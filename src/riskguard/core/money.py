@@ -40,15 +40,17 @@ DIVISION = Context(
 )
 
 
-class Price(Decimal):
-    """A price: a finite Decimal greater than zero. Arithmetic on it gives plain Decimals."""
+class _Positive(Decimal):
+    """A finite Decimal greater than zero; arithmetic on it gives plain Decimals."""
 
     __slots__ = ()
+    _field = "value"
 
-    def __new__(cls, value: object, field: str = "price") -> Self:
-        number = require_decimal(field, value)
+    def __new__(cls, value: object, field: str | None = None) -> Self:
+        name = field or cls._field
+        number = require_decimal(name, value)
         if number <= 0:
-            raise InvalidInput(field, value, "must be greater than zero")
+            raise InvalidInput(name, value, "must be greater than zero")
         return super().__new__(cls, number)
 
     @classmethod
@@ -57,21 +59,18 @@ class Price(Decimal):
         return value if type(value) is cls else cls(value, field)
 
 
-class Quantity(Decimal):
+class Price(_Positive):
+    """A price: a finite Decimal greater than zero."""
+
+    __slots__ = ()
+    _field = "price"
+
+
+class Quantity(_Positive):
     """An order or fill quantity: a finite Decimal greater than zero (direction is the side)."""
 
     __slots__ = ()
-
-    def __new__(cls, value: object, field: str = "qty") -> Self:
-        number = require_decimal(field, value)
-        if number <= 0:
-            raise InvalidInput(field, value, "must be greater than zero")
-        return super().__new__(cls, number)
-
-    @classmethod
-    def parse(cls, field: str, value: object) -> Self:
-        """Parse `value`, naming `field` in the error: the order `coerce` calls parsers in."""
-        return value if type(value) is cls else cls(value, field)
+    _field = "qty"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Sample event files shipped with riskguard: the bundled recorded day."""
