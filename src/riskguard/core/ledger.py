@@ -18,7 +18,7 @@ leaves the ledger exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -78,7 +78,7 @@ class Ledger:
         self._open: dict[_Key, Position] = {}  # keyed by PositionKey; plain tuples look up alike
         self._open_by_symbol: dict[str, dict[_Key, None]] = {}
         self._closed: list[Position] = []
-        self._closed_totals: dict[PositionKey, tuple[Decimal, Decimal]] = {}
+        self._closed_totals: dict[PositionKey, tuple[str, Decimal, Decimal]] = {}  # currency, realized, fees
         self._seen: dict[tuple[str, str], Fill] = {}
         self._marks: dict[str, Mark] = {}
         self.duplicates = 0
@@ -181,8 +181,9 @@ class Ledger:
 
     def _record_closed(self, closed: Position) -> None:
         self._closed.append(closed)
-        realized, fees = self._closed_totals.get(closed.key, (ZERO, ZERO))
+        _, realized, fees = self._closed_totals.get(closed.key, (closed.currency, ZERO, ZERO))
         self._closed_totals[closed.key] = (
+            closed.currency,
             EXACT.add(realized, closed.realized_pnl),
             EXACT.add(fees, closed.fees),
         )
@@ -220,17 +221,14 @@ class Ledger:
         """Realized, fees, unrealized and exposure per currency over the matching positions,
         open and closed, in the order currencies were first seen."""
         sums: dict[str, _Sum] = {}
-        for key, (realized, fees) in self._closed_totals.items():
+        for key, (currency, realized, fees) in self._closed_totals.items():
             if _matches(key, account, strategy, symbol):
-                sums.setdefault(self._instruments[key.symbol].currency, _Sum()).add_closed(realized, fees)
+                sums.setdefault(currency, _Sum()).add_closed(realized, fees)
         for position in self._open.values():
             if _matches(position.key, account, strategy, symbol):
                 mark = self._marks.get(position.symbol)
                 sums.setdefault(position.currency, _Sum()).add_open(position, None if mark is None else mark.price)
         return {currency: total.freeze(currency) for currency, total in sums.items()}
-
-    def __iter__(self) -> Iterator[Position]:
-        return iter(list(self._open.values()))
 
 
 class _Sum:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from riskguard.core.enums import PositionSide
-from riskguard.core.money import DIVISION, EXACT, Money
+from riskguard.core.money import DIVISION, EXACT
 
 __all__ = ["Position", "PositionKey"]
 
@@ -100,6 +100,3 @@ class Position(NamedTuple):
     def exposure(self, mark: Decimal) -> Decimal:
         """The notional of the open quantity at `mark`: |quantity| x mark x point value."""
         return EXACT.multiply(EXACT.multiply(abs(self.net_qty), mark), self.multiplier)
-
-    def realized_money(self) -> Money:
-        return Money(self.realized_pnl, self.currency)
