@@ -18,10 +18,11 @@ leaves the ledger exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from riskguard.core._validate import require_id, require_utc
@@ -96,6 +97,11 @@ class Ledger:
                 "has open positions; its definition cannot change now",
             )
         self._instruments[instrument.symbol] = instrument
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]:
+        """The instrument catalogue, read-only."""
+        return MappingProxyType(self._instruments)
 
     def instrument(self, symbol: str) -> Instrument:
         try:

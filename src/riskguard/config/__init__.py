@@ -1,0 +1,8 @@
+"""Configuration: a YAML file validated as a whole into frozen rule params, or refused whole."""
+
+from __future__ import annotations
+
+from riskguard.config.loader import ConfigError, ConfigIssue, load_config, parse_config
+from riskguard.config.schema import RiskConfig
+
+__all__ = ["ConfigError", "ConfigIssue", "RiskConfig", "load_config", "parse_config"]

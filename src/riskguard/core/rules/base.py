@@ -1,0 +1,161 @@
+"""What every rule is made of, and the read-only view of the engine's state it is given.
+
+A rule is a small class with typed, frozen `Params`, an explicit immutable state, and pure
+methods: `check` (the pre-trade gate) and `react` (after an event), both taking the time from
+the view, never from a clock. Rules ask for lockouts and closes by returning actions; the engine
+keeps lockouts and timers (`core/lockouts.py`, `core/schedule.py`) and assigns action ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from riskguard.core.accounts import AccountSnapshot
+from riskguard.core.actions import Action, AlertLevel, CancelAllOrders, ClosePosition, LockOut, RaiseAlert
+from riskguard.core.decisions import ALLOW, Verdict
+from riskguard.core.enums import Side
+from riskguard.core.instruments import Instrument
+from riskguard.core.ledger import Ledger, Mark
+from riskguard.core.lockouts import LockoutBook
+from riskguard.core.orders import OrderRequest
+from riskguard.core.positions import ZERO, Position
+from riskguard.core.scope import Scope
+from riskguard.core.working_orders import WorkingOrders
+
+if TYPE_CHECKING:
+    from riskguard.core.events import Event
+
+__all__ = ["AccountView", "Enforcement", "Rule", "RuleParams", "breach_actions"]
+
+P = TypeVar("P", bound="RuleParams")
+S = TypeVar("S")
+
+
+class Enforcement(StrEnum):
+    """What a breach does. Exits are never blocked, so "reduce-only" is `block_entries`."""
+
+    ALERT = "alert"  # tell someone; change nothing
+    BLOCK_ENTRIES = "block_entries"  # refuse new risk in the scope until the lockout ends
+    CANCEL_ORDERS = "cancel_orders"  # cancel working orders and refuse new risk
+    FLATTEN = "flatten"  # close positions and cancel orders, no lockout
+    FLATTEN_AND_LOCK = "flatten_and_lock"  # close, cancel and refuse new risk
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleParams:
+    """Fields every rule has. Unknown keys in a config are refused (see riskguard.config)."""
+
+    __pydantic_config__: ClassVar[Mapping[str, Any]] = {"extra": "forbid"}
+
+    enabled: bool = True
+
+
+class AccountView:
+    """The engine's state as a rule may read it, at `now`."""
+
+    __slots__ = ("accounts", "instruments", "ledger", "lockouts", "now", "orders", "venue_positions")
+
+    def __init__(
+        self,
+        now: datetime,
+        ledger: Ledger,
+        accounts: Mapping[str, AccountSnapshot],
+        orders: WorkingOrders,
+        instruments: Mapping[str, Instrument],
+        lockouts: LockoutBook,
+        venue_positions: Mapping[tuple[str, str], Decimal],
+    ) -> None:
+        self.now = now
+        self.ledger = ledger
+        self.accounts = accounts
+        self.orders = orders
+        self.instruments = instruments
+        self.lockouts = lockouts
+        self.venue_positions = venue_positions
+
+    def account(self, account: str) -> AccountSnapshot | None:
+        return self.accounts.get(account)
+
+    def positions(self, account: str, symbol: str | None = None) -> list[Position]:
+        return self.ledger.open_positions(account=account, symbol=symbol)
+
+    def net_qty(self, account: str, symbol: str) -> Decimal:
+        """The account's net position in `symbol`, over all its strategies (what the venue shows)."""
+        return sum((p.net_qty for p in self.ledger.open_positions(account=account, symbol=symbol)), ZERO)
+
+    def symbols_held(self, account: str) -> list[str]:
+        return list(dict.fromkeys(p.symbol for p in self.ledger.open_positions(account=account)))
+
+    def mark(self, symbol: str) -> Mark | None:
+        return self.ledger.last_mark(symbol)
+
+    def reduces_position(self, order: OrderRequest) -> bool:
+        """Does `order` only take risk off? Reduce-only against an open position, or on the
+        closing side and no larger than the account's net position in the symbol."""
+        held = self.net_qty(order.account, order.symbol)
+        if held == 0:
+            return False
+        closing_side = Side.SELL if held > 0 else Side.BUY
+        if order.side is not closing_side:
+            return False
+        return order.reduce_only or order.qty <= abs(held)
+
+
+class Rule(Generic[P, S]):
+    """Base class: subclasses set `name`, `Params`, and override what they take part in."""
+
+    name: ClassVar[str]
+    gate: ClassVar[bool] = False  # takes part in the pre-trade gate
+    reactive: ClassVar[bool] = False  # reacts to events
+
+    def __init__(self, params: P) -> None:
+        self.params = params
+
+    def initial_state(self) -> S:
+        return None  # type: ignore[return-value]
+
+    def check(self, order: OrderRequest, view: AccountView, state: S) -> Verdict:
+        return ALLOW
+
+    def react(self, event: Event, view: AccountView, state: S) -> tuple[S, Sequence[Action]]:
+        return state, ()
+
+    def refuses_reset(self, view: AccountView, state: S) -> str | None:
+        """Why an operator may not reset this rule's lockouts now (None: they may)."""
+        return None
+
+    def next_deadline(self, view: AccountView, state: S) -> datetime | None:
+        """When this rule next needs a clock tick (a grace period ends, a reset falls due)."""
+        return None
+
+
+def breach_actions(
+    rule: str,
+    enforcement: Enforcement,
+    view: AccountView,
+    account: str,
+    reason: str,
+    until: datetime | None,
+    *,
+    symbol: str | None = None,
+    scope: Scope | None = None,
+) -> list[Action]:
+    """The actions of one breach, all together (seed 001: close + cancel + lock in one step),
+    always with a critical alert first so the log says why before anything is done."""
+    actions: list[Action] = [RaiseAlert(rule=rule, reason=reason, level=AlertLevel.CRITICAL, account=account)]
+    if enforcement is Enforcement.ALERT:
+        return actions
+    if enforcement in (Enforcement.FLATTEN, Enforcement.FLATTEN_AND_LOCK):
+        for held in [symbol] if symbol is not None else view.symbols_held(account):
+            if view.net_qty(account, held) != 0:
+                actions.append(ClosePosition(rule=rule, reason=reason, account=account, symbol=held))
+    if enforcement is not Enforcement.BLOCK_ENTRIES:
+        actions.append(CancelAllOrders(rule=rule, reason=reason, account=account, symbol=symbol))
+    if enforcement in (Enforcement.BLOCK_ENTRIES, Enforcement.CANCEL_ORDERS, Enforcement.FLATTEN_AND_LOCK):
+        actions.append(LockOut(rule=rule, reason=reason, scope=scope or Scope(account=account), until=until))
+    return actions
