@@ -2,8 +2,9 @@
 """Regenerate src/riskguard/samples/sample_day.jsonl: a seeded, reproducible recorded trading day.
 
 One futures account (A1: MNQ with two strategies) and one crypto account (H1: BTC-PERP), a
-random-walk price on each tick grid, a mark every minute, fills every few minutes, account
-snapshots every half hour, and one fill the venue sent twice. Run it only to change the sample.
+random-walk price on each tick grid, a mark every minute, an order and its fill every few
+minutes, account snapshots every half hour, and one fill the venue sent twice. Run it only to
+change the sample.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ def main() -> None:
                 "price": str(prices[symbol]),
                 "fee": str(fee),
             }
+            # The order the bot sent a second before its fill: the replay shows what the gate would say.
+            order = {"type": "order", "id": fill["order_id"], "ts": iso(ts), "account": account,
+                     "strategy": strategy, "symbol": symbol, "side": side, "order_type": "limit",
+                     "qty": str(qty), "price": str(prices[symbol])}
+            lines.append(order)
             lines.append(fill)
             if fill_no == 7:
                 lines.append(dict(fill))  # the venue re-sent this fill after a reconnect

@@ -10,27 +10,65 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from riskguard.core._validate import require_id
 from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.errors import InvalidInput
-from riskguard.core.events import MarkUpdated
+from riskguard.core.events import (
+    ClockTicked,
+    HaltRequested,
+    MarkUpdated,
+    OrderUpdated,
+    PositionReported,
+    ResetRequested,
+    ResumeRequested,
+)
 from riskguard.core.fills import Fill
 from riskguard.core.instruments import Instrument
+from riskguard.core.orders import OrderRequest
+from riskguard.core.scope import Scope
 
 __all__ = ["EVENT_TYPES", "Event", "parse_event"]
 
-Event = Fill | MarkUpdated | AccountSnapshot | Instrument
+Event = (
+    Fill
+    | MarkUpdated
+    | AccountSnapshot
+    | Instrument
+    | OrderRequest
+    | OrderUpdated
+    | PositionReported
+    | ClockTicked
+    | ResetRequested
+    | HaltRequested
+    | ResumeRequested
+)
+_SCOPE = {"account", "strategy", "symbol"}
 
 _REQUIRED: dict[str, set[str]] = {
     "fill": {"id", "ts", "account", "strategy", "symbol", "side", "qty", "price"},
     "mark": {"ts", "symbol", "price"},
     "account": {"ts", "account", "balance", "equity"},
     "instrument": {"symbol", "tick_size"},
+    "order": {"id", "ts", "account", "strategy", "symbol", "side", "order_type", "qty"},
+    "order_update": {"id", "ts", "account", "strategy", "symbol", "side", "order_type", "status", "qty"},
+    "position": {"ts", "account", "symbol", "net_qty"},
+    "clock": {"ts"},
+    "reset": {"ts", "actor", "reason"},
+    "halt": {"ts", "actor", "reason"},
+    "resume": {"ts", "actor", "reason"},
 }
 _OPTIONAL: dict[str, set[str]] = {
     "fill": {"fee", "order_id"},
     "mark": set(),
     "account": {"margin_used", "can_trade", "currency"},
     "instrument": {"multiplier", "currency", "lot_size"},
+    "order": {"price", "stop_price", "reduce_only", "stop_loss", "take_profit"},
+    "order_update": {"price", "stop_price", "reason"},
+    "position": set(),
+    "clock": set(),
+    "reset": {"rule", *_SCOPE},
+    "halt": set(_SCOPE),
+    "resume": set(_SCOPE),
 }
 EVENT_TYPES = tuple(_REQUIRED)
 
@@ -95,9 +133,80 @@ def _instrument(o: Mapping[str, Any]) -> Instrument:
     )
 
 
+def _order(o: Mapping[str, Any]) -> OrderRequest:
+    return OrderRequest(
+        order_id=o["id"],
+        account=o["account"],
+        strategy=o["strategy"],
+        symbol=o["symbol"],
+        side=o["side"],
+        order_type=o["order_type"],
+        qty=o["qty"],
+        ts=o["ts"],
+        price=o.get("price"),
+        stop_price=o.get("stop_price"),
+        reduce_only=o.get("reduce_only", False),
+        stop_loss=o.get("stop_loss"),
+        take_profit=o.get("take_profit"),
+    )
+
+
+def _order_update(o: Mapping[str, Any]) -> OrderUpdated:
+    return OrderUpdated(
+        order_id=o["id"],
+        account=o["account"],
+        strategy=o["strategy"],
+        symbol=o["symbol"],
+        side=o["side"],
+        order_type=o["order_type"],
+        status=o["status"],
+        qty=o["qty"],
+        ts=o["ts"],
+        price=o.get("price"),
+        stop_price=o.get("stop_price"),
+        reason=o.get("reason", ""),
+    )
+
+
+def _position(o: Mapping[str, Any]) -> PositionReported:
+    return PositionReported(account=o["account"], symbol=o["symbol"], net_qty=o["net_qty"], ts=o["ts"])
+
+
+def _clock(o: Mapping[str, Any]) -> ClockTicked:
+    return ClockTicked(ts=o["ts"])
+
+
+def _scope(o: Mapping[str, Any]) -> Scope:
+    for key in sorted(_SCOPE):
+        if key in o:
+            require_id(key, o[key])
+    return Scope(o.get("account"), o.get("strategy"), o.get("symbol"))
+
+
+def _reset(o: Mapping[str, Any]) -> ResetRequested:
+    if "rule" in o:
+        require_id("reset.rule", o["rule"])
+    return ResetRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"], scope=_scope(o), rule=o.get("rule"))
+
+
+def _halt(o: Mapping[str, Any]) -> HaltRequested:
+    return HaltRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"], scope=_scope(o))
+
+
+def _resume(o: Mapping[str, Any]) -> ResumeRequested:
+    return ResumeRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"], scope=_scope(o))
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
     "fill": _fill,
     "mark": _mark,
     "account": _account,
     "instrument": _instrument,
+    "order": _order,
+    "order_update": _order_update,
+    "position": _position,
+    "clock": _clock,
+    "reset": _reset,
+    "halt": _halt,
+    "resume": _resume,
 }

@@ -1,28 +1,40 @@
-"""Run a recorded event file through the ledger and report what each event did.
+"""Run a recorded event file through the risk engine and report every decision and action.
 
-Output is deterministic: the same input gives byte-identical output lines, so two runs can be
-compared with `diff`. A malformed line stops the replay with its line number (or, with
-``skip_bad``, is reported and skipped): it never silently changes results.
+Each order line gets a decision line; each other event the actions it caused (fills also get a
+line saying what they did to the position). Deadlines that fall between two events (a lockout
+ending, a grace period running out, a session closing) are ticked in order, as the daemon's
+scheduler would, so the output is what the rules would have done live.
+
+Output is deterministic: the same input and config give byte-identical output. A malformed line
+(bad JSON, an unknown key, a fill the ledger cannot value) stops the replay with its line
+number, or with ``skip_bad`` is reported and skipped: it never silently changes results.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from riskguard.audit._format import to_jsonable
 from riskguard.audit.log import AuditLog
 from riskguard.codec import parse_event
 from riskguard.core.accounts import AccountSnapshot
-from riskguard.core.errors import InvalidInput
-from riskguard.core.events import MarkUpdated
+from riskguard.core.actions import Action
+from riskguard.core.decisions import Decision
+from riskguard.core.engine import RiskEngine
+from riskguard.core.errors import InvalidInput, UnknownInstrument
+from riskguard.core.events import ClockTicked, MarkUpdated
 from riskguard.core.fills import Fill
 from riskguard.core.instruments import Instrument
-from riskguard.core.ledger import FillApplied, Ledger
+from riskguard.core.ledger import FillApplied
+from riskguard.core.orders import OrderRequest
+from riskguard.core.scope import Scope
 
 __all__ = ["BadLine", "ReplayResult", "replay", "summary_of"]
+
+Emit = Callable[[dict[str, Any]], None]
 
 
 class BadLine(InvalidInput):
@@ -36,30 +48,44 @@ class BadLine(InvalidInput):
 
 @dataclass(slots=True)
 class ReplayResult:
-    ledger: Ledger
+    engine: RiskEngine
     events: int = 0
     fills: int = 0
     marks: int = 0
-    accounts: dict[str, AccountSnapshot] = field(default_factory=dict)
+    approved: int = 0
+    denied: int = 0
     skipped: list[BadLine] = field(default_factory=list)
+    rules: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, rule: str | None, what: str) -> None:
+        if rule:
+            tally = self.rules.setdefault(rule, {"denied": 0, "actions": 0})
+            tally[what] += 1
 
 
 def replay(
     lines: Iterable[str],
-    ledger: Ledger,
-    emit: Callable[[dict[str, Any]], None],
+    engine: RiskEngine,
+    emit: Emit,
     *,
     skip_bad: bool = False,
     audit: AuditLog | None = None,
 ) -> ReplayResult:
-    """Apply each line in order; `emit` receives one output record per fill."""
-    result = ReplayResult(ledger)
+    """Feed each line to `engine` in order; `emit` receives every output record."""
+    result = ReplayResult(engine)
+
+    def out(record: dict[str, Any], kind: str, ts: Any) -> None:
+        if audit is not None:
+            audit.append(kind, record, ts)
+        emit(record)
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             event = _decode(number, line)
-            applied = _apply(event, result)
+            if isinstance(event, Fill):
+                _require_bookable(event, engine)
         except InvalidInput as exc:
             bad = exc if isinstance(exc, BadLine) else BadLine(number, str(exc))
             if not skip_bad:
@@ -68,12 +94,40 @@ def replay(
             emit({"type": "skipped", "line": number, "error": str(bad)})
             continue
         result.events += 1
-        if applied is not None:
-            record = _fill_record(number, applied)
-            if audit is not None:
-                audit.append("fill_applied", record, applied.fill.ts)
-            emit(record)
+        if isinstance(event, Instrument):
+            engine.ledger.add_instrument(event)
+            continue
+        for deadline_actions in _tick_until(engine, event.ts):
+            for action in deadline_actions:
+                result.count(action.rule, "actions")
+                out(action_record(number, action), "action", engine.now)
+        if isinstance(event, OrderRequest):
+            decision = engine.check(event)
+            result.approved += decision.approved
+            result.denied += not decision.approved
+            if not decision.approved:
+                result.count(decision.rule, "denied")
+            out(decision_record(number, decision), "decision", event.ts)
+            continue
+        actions = engine.handle(event)
+        if isinstance(event, Fill):
+            result.fills += 1
+            if engine.last_fill is not None:
+                out(fill_record(number, engine.last_fill), "fill_applied", event.ts)
+        elif isinstance(event, MarkUpdated):
+            result.marks += 1
+        for action in actions:
+            result.count(action.rule, "actions")
+            out(action_record(number, action), "action", engine.now)
     return result
+
+
+def _tick_until(engine: RiskEngine, ts: Any) -> Iterable[list[Action]]:
+    """Tick every deadline at or before `ts`, in order, as the live scheduler would."""
+    deadline = engine.next_deadline()
+    while deadline is not None and deadline <= ts:
+        yield engine.handle(ClockTicked(deadline))
+        deadline = engine.next_deadline()
 
 
 def _decode(number: int, line: str) -> Any:
@@ -90,21 +144,56 @@ def _refuse_float(text: str) -> Any:
     raise InvalidInput("number", text, 'write money, prices and quantities as strings, e.g. "18000.25"')
 
 
-def _apply(event: Any, result: ReplayResult) -> FillApplied | None:
-    if isinstance(event, Fill):
-        result.fills += 1
-        return result.ledger.apply(event)
-    if isinstance(event, MarkUpdated):
-        result.marks += 1
-        result.ledger.mark(event.symbol, event.price, event.ts)
-    elif isinstance(event, AccountSnapshot):
-        result.accounts[event.account] = event
-    elif isinstance(event, Instrument):
-        result.ledger.add_instrument(event)
-    return None
+def _require_bookable(fill: Fill, engine: RiskEngine) -> None:
+    """A recorded fill the ledger cannot value is a broken file, not a trading event."""
+    instrument = engine.ledger.instruments.get(fill.symbol)
+    if instrument is None:
+        raise UnknownInstrument("fill.symbol", fill.symbol)
+    instrument.require_on_tick("fill.price", fill.price)
+    instrument.require_whole_lots("fill.qty", fill.qty)
 
 
-def _fill_record(number: int, applied: FillApplied) -> dict[str, Any]:
+def decision_record(number: int, decision: Decision) -> dict[str, Any]:
+    return {
+        "type": "decision",
+        "line": number,
+        "id": decision.order_id,
+        "approved": decision.approved,
+        "reason_code": decision.reason_code,
+        "rule": decision.rule,
+        "message": decision.message,
+    }
+
+
+def action_record(number: int, action: Action) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type": "action",
+        "line": number,
+        "id": action.id,
+        "action": action.name,
+        "rule": action.rule,
+    }
+    for item in fields(action):
+        if item.name in ("id", "rule", "reason"):
+            continue
+        value = getattr(action, item.name)
+        if isinstance(value, Scope):
+            record.update(_scope_fields(value))
+        elif value is not None and value != {}:
+            record[item.name] = to_jsonable(value)
+    record["reason"] = action.reason
+    return record
+
+
+def _scope_fields(scope: Scope) -> dict[str, str]:
+    fields_ = {"scope": scope.kind.value}
+    fields_.update(
+        {k: v for k, v in (("account", scope.account), ("strategy", scope.strategy), ("symbol", scope.symbol)) if v}
+    )
+    return fields_
+
+
+def fill_record(number: int, applied: FillApplied) -> dict[str, Any]:
     fill, position = applied.fill, applied.position
     record: dict[str, Any] = to_jsonable(
         {
@@ -124,12 +213,13 @@ def _fill_record(number: int, applied: FillApplied) -> dict[str, Any]:
 
 
 def summary_of(result: ReplayResult) -> dict[str, Any]:
-    """Per position key: quantity, entry, realized / unrealized PnL, fees, MAE/MFE; totals per currency."""
-    ledger = result.ledger
+    """Per position key: quantity, entry, PnL, fees, MAE/MFE; totals per currency; what each rule
+    did; lockouts and halts in force at the end."""
+    engine = result.engine
+    ledger = engine.ledger
     positions = []
     for key in ledger.position_keys():
-        totals = ledger.totals(key.account, key.strategy, key.symbol)
-        (row,) = totals.values()
+        (row,) = ledger.totals(key.account, key.strategy, key.symbol).values()
         open_position = ledger.position(*key)
         positions.append(
             {
@@ -154,7 +244,9 @@ def summary_of(result: ReplayResult) -> dict[str, Any]:
             "fills": result.fills,
             "duplicate_fills": ledger.duplicates,
             "marks": result.marks,
+            "orders": {"approved": result.approved, "denied": result.denied},
             "skipped_lines": len(result.skipped),
+            "rules": result.rules,
             "positions": positions,
             "totals": {
                 c: {
@@ -166,14 +258,15 @@ def summary_of(result: ReplayResult) -> dict[str, Any]:
                 }
                 for c, t in ledger.totals().items()
             },
+            "lockouts": [
+                {**_scope_fields(lock.scope), "rule": lock.rule, "until": lock.until, "reason": lock.reason}
+                for lock in engine.lockouts.all()
+            ],
+            "halts": [{**_scope_fields(h.scope), "by": h.by, "reason": h.reason} for h in engine.halts.values()],
             "accounts": {
-                a: {
-                    "balance": s.balance,
-                    "equity": s.equity,
-                    "can_trade": s.can_trade,
-                    "currency": s.currency,
-                }
-                for a, s in result.accounts.items()
+                a: {"balance": s.balance, "equity": s.equity, "can_trade": s.can_trade, "currency": s.currency}
+                for a, s in engine.accounts.items()
+                if isinstance(s, AccountSnapshot)
             },
         }
     )

@@ -89,7 +89,9 @@ def summary(skipped_lines: int = 0) -> dict[str, Any]:
         "fills": 3,
         "duplicate_fills": 0,
         "marks": 0,
+        "orders": {"approved": 0, "denied": 0},
         "skipped_lines": skipped_lines,
+        "rules": {},
         "positions": [
             {
                 "account": "A1",
@@ -115,6 +117,8 @@ def summary(skipped_lines: int = 0) -> dict[str, Any]:
                 "open_positions": 0,
             }
         },
+        "lockouts": [],
+        "halts": [],
         "accounts": {},
     }
 
@@ -184,7 +188,7 @@ def test_cli_when_help_flag_then_lists_replay_and_audit(tmp_path: Path) -> None:
 
     # Assert
     assert result.returncode == 0
-    assert re.search(r"^\W*replay\s+Replay recorded fills", result.stdout, re.MULTILINE)
+    assert re.search(r"^\W*replay\s+Replay a recorded day through the rules", result.stdout, re.MULTILINE)
     assert re.search(r"^\W*audit\s+Verify the tamper-evident audit log", result.stdout, re.MULTILINE)
 
 
@@ -208,10 +212,16 @@ def test_replay_when_no_file_given_then_replays_the_sample_day_and_prints_positi
     # Assert
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == (
-        f"Replayed the bundled sample day (sample_day.jsonl): {len(events)} events, {kinds['fill']} fills "
-        f"({duplicates} duplicates ignored), {kinds['mark']} marks."
+    head = re.fullmatch(
+        re.escape(
+            f"Replayed the bundled sample day (sample_day.jsonl): {len(events)} events, {kinds['fill']} fills "
+            f"({duplicates} duplicates ignored), {kinds['mark']} marks, "
+        )
+        + r"(\d+) orders approved and (\d+) denied\.",
+        lines[0],
     )
+    assert head is not None, lines[0]
+    assert int(head.group(1)) + int(head.group(2)) == kinds["order"]
     assert "Positions" in [line.strip() for line in lines]
     totals = {line.split()[1].rstrip(":") for line in lines if line.startswith("Total ")}
     assert totals == currencies
@@ -272,7 +282,9 @@ def test_replay_when_position_is_open_at_a_mark_then_summary_holds_unrealized_ex
         "fills": 1,
         "duplicate_fills": 0,
         "marks": 1,
+        "orders": {"approved": 0, "denied": 0},
         "skipped_lines": 0,
+        "rules": {},
         "positions": [position],
         "totals": {
             "USD": {
@@ -283,6 +295,8 @@ def test_replay_when_position_is_open_at_a_mark_then_summary_holds_unrealized_ex
                 "open_positions": 1,
             }
         },
+        "lockouts": [],
+        "halts": [],
         "accounts": {"A1": {"balance": "50000", "equity": "50041", "can_trade": True, "currency": "USD"}},
     }
 

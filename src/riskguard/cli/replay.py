@@ -19,14 +19,15 @@ from rich.table import Table
 
 from riskguard.audit import AuditLog
 from riskguard.cli._console import console
+from riskguard.config import ConfigError, load_config, parse_config
+from riskguard.core.engine import RiskEngine
 from riskguard.core.errors import AuditError
-from riskguard.core.ledger import Ledger
-from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
 from riskguard.replay import BadLine, replay, summary_of
 
 __all__ = ["replay_command"]
 
 SAMPLE = "sample_day.jsonl"
+SAMPLE_CONFIG = "sample_config.yaml"
 
 
 def replay_command(
@@ -43,11 +44,15 @@ def replay_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Report malformed lines and go on, instead of stopping at the first.")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="The rules, instruments and accounts (YAML). Without it: no rules."),
+    ] = None,
     audit_dir: Annotated[
-        Path | None, typer.Option("--audit-dir", help="Also append every applied fill to this audit log.")
+        Path | None, typer.Option("--audit-dir", help="Also append every decision, action and fill to this audit log.")
     ] = None,
 ) -> None:
-    """Replay recorded fills, marks and account updates; print positions and PnL.
+    """Replay a recorded day through the rules: every decision and action, then a summary.
 
     A malformed line stops the replay with its line number; the --out file is then not
     written at all (the audit log keeps what was applied before the bad line).
@@ -56,9 +61,20 @@ def replay_command(
     if events is not None and not events.is_file():
         err.print(f"[red]error:[/] {events} is not a file")
         raise typer.Exit(code=2)
-    source = events if events is not None else resources.files("riskguard.samples").joinpath(SAMPLE)
+    samples = resources.files("riskguard.samples")
+    source = events if events is not None else samples.joinpath(SAMPLE)
     label = str(events) if events is not None else f"the bundled sample day ({SAMPLE})"
-    ledger = Ledger(DEFAULT_INSTRUMENTS.values())
+    try:
+        if config is not None:
+            settings = load_config(config)
+        elif events is None:
+            settings = parse_config(samples.joinpath(SAMPLE_CONFIG).read_text(encoding="utf-8"), SAMPLE_CONFIG)
+        else:
+            settings = parse_config("", "<no config>")
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] the config was refused:\n{exc}")
+        raise typer.Exit(code=2) from None
+    engine = RiskEngine(settings.build_rules(), settings.instruments.values())
     records: list[dict[str, Any]] = []
     with ExitStack() as stack:
         try:
@@ -78,7 +94,7 @@ def replay_command(
         task = progress.add_task("replay", total=size)
         lines = _advancing(stream, lambda n: progress.advance(task, n))
         try:
-            result = replay(lines, ledger, records.append, skip_bad=skip_bad, audit=audit)
+            result = replay(lines, engine, records.append, skip_bad=skip_bad, audit=audit)
         except BadLine as exc:
             err.print(f"[red]error:[/] {label} {exc}; nothing after it was applied (use --skip-bad to go on)")
             raise typer.Exit(code=1) from None
@@ -116,8 +132,20 @@ def _line(record: dict[str, Any]) -> str:
 def _print_summary(console: Console, label: str, summary: dict[str, Any]) -> None:
     console.print(
         f"Replayed {label}: {summary['events']} events, {summary['fills']} fills "
-        f"({summary['duplicate_fills']} duplicates ignored), {summary['marks']} marks."
+        f"({summary['duplicate_fills']} duplicates ignored), {summary['marks']} marks, "
+        f"{summary['orders']['approved']} orders approved and {summary['orders']['denied']} denied."
     )
+    if summary["rules"]:
+        fired = Table(title="Rules that acted", title_justify="left")
+        for column in ("rule", "orders denied", "actions"):
+            fired.add_column(column, justify="left" if column == "rule" else "right")
+        for rule, tally in summary["rules"].items():
+            fired.add_row(rule, str(tally["denied"]), str(tally["actions"]))
+        console.print(fired)
+    for lock in summary["lockouts"]:
+        console.print(f"[yellow]locked[/] {lock.get('account', 'portfolio')}: {lock['reason']}")
+    for halt in summary["halts"]:
+        console.print(f"[red]halted[/] {halt.get('account', 'portfolio')}: {halt['reason']}")
     table = Table(title="Positions", title_justify="left")
     for column in (
         "account",

@@ -44,7 +44,7 @@ from riskguard.core.events import (
 )
 from riskguard.core.fills import Fill
 from riskguard.core.instruments import Instrument
-from riskguard.core.ledger import Ledger
+from riskguard.core.ledger import FillApplied, Ledger
 from riskguard.core.lockouts import Lockout, LockoutBook
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Rule
@@ -88,6 +88,7 @@ class RiskEngine:
         self.faulted: dict[str, str] = {}
         self.now = _EPOCH
         self.sequence = 0
+        self.last_fill: FillApplied | None = None  # what the latest fill did, for reports
 
     # -- the pre-trade gate ----------------------------------------------------------------
 
@@ -196,7 +197,9 @@ class RiskEngine:
             self.halts[Scope(account=fill.account)] = EngineHalt(Scope(account=fill.account), reason, self.now, ENGINE)
             actions.append(RaiseAlert(rule=ENGINE, reason=reason, level=AlertLevel.CRITICAL, account=fill.account))
             actions.append(Halt(rule=ENGINE, reason=reason, scope=Scope(account=fill.account)))
+            self.last_fill = None
             return None
+        self.last_fill = applied
         if applied.change is PositionChange.DUPLICATE:
             return None
         return FillBooked(fill, applied)
