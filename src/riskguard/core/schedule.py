@@ -3,7 +3,8 @@
 A reset boundary is computed on the local calendar and converted to UTC, so "17:00
 America/New_York" is 22:00 UTC in winter and 21:00 UTC in summer, and the days of the DST
 changes are 23 and 25 hours long. A boundary that falls in a DST gap (a local time that does
-not exist) happens at the instant the wall clock jumps past it.
+not exist) is placed with the offset in force before the change: 02:30 on the spring-forward
+day is 07:30 UTC, which the new wall clock reads as 03:30.
 """
 
 from __future__ import annotations

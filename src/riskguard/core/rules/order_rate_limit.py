@@ -1,0 +1,87 @@
+"""OrderRateLimit (seed 004): at most `max_orders_per_minute` approved orders per account and symbol.
+
+Every order the gate approves is counted, exits included (the engine feeds `OrderApproved`
+after each approval); refused orders are not. The window at `now` is (now - 60 s, now]: an
+approval exactly 60 s old has left it. With `max_orders_per_minute` approvals in the window the
+next order is refused (`order_rate_limit`) until the oldest of them leaves it; the count
+itself may reach the limit (the 10th order in a minute is allowed, the 11th refused). Exits are
+never refused: the engine approves them before any rule. The state keeps, per account and
+symbol, only the latest `max_orders_per_minute` approval times inside the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from riskguard.core.actions import Action
+from riskguard.core.decisions import ALLOW, Deny, Verdict
+from riskguard.core.errors import InvalidInput
+from riskguard.core.events import Event, OrderApproved
+from riskguard.core.orders import OrderRequest
+from riskguard.core.rules.base import AccountView, Rule, RuleParams
+
+__all__ = ["OrderRateLimit", "OrderRateLimitParams", "OrderRateState"]
+
+WINDOW = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRateLimitParams(RuleParams):
+    max_orders_per_minute: int = 10  # most orders approved per account and symbol in any 60 s (seed 004: 10)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRateState:
+    """Approval times in the window, oldest first, per (account, symbol)."""
+
+    approvals: dict[tuple[str, str], tuple[datetime, ...]] = field(default_factory=dict)
+
+
+class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
+    name = "order_rate_limit"
+    gate = True
+    reactive = True
+
+    def __init__(self, params: OrderRateLimitParams) -> None:
+        limit = params.max_orders_per_minute
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("max_orders_per_minute", limit, "must be a whole number of orders, 1 or more")
+        super().__init__(params)
+
+    def initial_state(self) -> OrderRateState:
+        return OrderRateState()
+
+    def check(self, order: OrderRequest, view: AccountView, state: OrderRateState) -> Verdict:
+        limit = self.params.max_orders_per_minute
+        recent = _in_window(state.approvals.get((order.account, order.symbol), ()), view.now)
+        if len(recent) + 1 <= limit:
+            return ALLOW
+        frees_at = recent[len(recent) - limit] + WINDOW
+        return Deny(
+            self.name,
+            "order_rate_limit",
+            f"{len(recent)} {order.symbol} orders of {order.account} were approved in the last 60 s, the limit of "
+            f"{limit} per minute; the next one is accepted from {_utc_second(frees_at)}",
+        )
+
+    def react(self, event: Event, view: AccountView, state: OrderRateState) -> tuple[OrderRateState, Sequence[Action]]:
+        if not isinstance(event, OrderApproved):
+            return state, ()
+        key = (event.order.account, event.order.symbol)
+        approvals = {k: kept for k, times in state.approvals.items() if k != key and (kept := _in_window(times, view.now))}
+        stamps = (*_in_window(state.approvals.get(key, ()), view.now), view.now)
+        approvals[key] = stamps[-self.params.max_orders_per_minute :]
+        return OrderRateState(approvals), ()
+
+
+def _in_window(times: tuple[datetime, ...], now: datetime) -> tuple[datetime, ...]:
+    return tuple(t for t in times if now - WINDOW < t <= now)
+
+
+def _utc_second(ts: datetime) -> str:
+    """`ts` in UTC to the second, rounded up so the time shown is never too early."""
+    if ts.microsecond:
+        ts = ts.replace(microsecond=0) + timedelta(seconds=1)
+    return f"{ts.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"

@@ -1,0 +1,205 @@
+"""TradeFrequencyLimit (seed 001, timer lockout): caps on trades per minute, hour and session.
+
+A trade is an order that filled. With `count: entries` (the default) only fills that open,
+add to or flip a position count, so exits never use up the allowance; with `count: fills`
+every fill counts, entries and exits alike. Partial fills of one order count once, at the
+first of them (an order is recognised by its id while it is within the longest window).
+
+Windows: "per minute" at `now` holds the trades with now - 60 s < ts <= now, "per hour" the
+same over 3600 s, "per session" those since the last `session_reset_time` in `timezone`
+(17:00 America/New_York by default, as CME trades; a trade at the reset belongs to the new
+session). Each cap is the most allowed: holding exactly the cap is fine. The gate refuses an
+order (`trade_frequency`) while a window already holds its cap, since one more trade would
+exceed it. A fill that takes a window over its cap locks the account out (by default
+`block_entries`: alert and refuse new risk; exits stay allowed): for `cooldown_seconds` after a
+per-minute or per-hour breach, until the next session reset after a per-session one. Later
+fills do not fire again while the lockout lasts, unless a per-session breach lengthens it. An
+operator reset of this rule (or of every rule) for an account forgets its counted trades too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from riskguard.core.actions import Action
+from riskguard.core.decisions import ALLOW, Deny, Verdict
+from riskguard.core.enums import PositionChange
+from riskguard.core.errors import InvalidInput
+from riskguard.core.events import Event, FillBooked, ResetRequested
+from riskguard.core.orders import OrderRequest
+from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
+
+__all__ = ["AccountTrades", "TradeCount", "TradeFrequencyLimit", "TradeFrequencyLimitParams", "TradeFrequencyState"]
+
+ENTRIES = (PositionChange.OPENED, PositionChange.INCREASED, PositionChange.FLIPPED)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+class TradeCount(StrEnum):
+    ENTRIES = "entries"  # fills that open, increase or flip a position
+    FILLS = "fills"  # every fill, entries and exits
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeFrequencyLimitParams(RuleParams):
+    per_minute: int | None = None  # most trades in any 60 s window (None: no cap)
+    per_hour: int | None = None  # most trades in any 3600 s window (None: no cap)
+    per_session: int | None = None  # most trades between two session resets (None: no cap)
+    count: TradeCount = TradeCount.ENTRIES  # which fills are trades: entries only, or every fill
+    session_reset_time: str = "17:00"  # when a session ends and the next begins, local time
+    timezone: str = "America/New_York"  # IANA name of session_reset_time
+    cooldown_seconds: int = 60  # lockout after a per-minute or per-hour breach, in seconds
+    on_breach: Enforcement = Enforcement.BLOCK_ENTRIES  # what a breach does
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTrades:
+    """One account's recent trades, oldest first, as (time, order id); and its lockout, if any."""
+
+    trades: tuple[tuple[datetime, str], ...] = ()
+    locked_until: datetime | None = None
+    session_lock: bool = False  # the lockout runs to a session reset
+
+
+@dataclass(frozen=True, slots=True)
+class TradeFrequencyState:
+    accounts: dict[str, AccountTrades] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cap:
+    label: str  # "per minute"
+    limit: int
+    since: datetime  # trades after (sliding) or at (session) this instant are in the window
+    sliding: bool
+    reopens: datetime  # when a window at its cap has room again (sliding) or resets (session)
+    count: int
+
+
+class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
+    name = "trade_frequency_limit"
+    gate = True
+    reactive = True
+
+    def __init__(self, params: TradeFrequencyLimitParams) -> None:
+        super().__init__(params)
+        caps = {"per_minute": params.per_minute, "per_hour": params.per_hour, "per_session": params.per_session}
+        for name, value in caps.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise InvalidInput(name, value, "must be a whole number of trades, at least 1 (or null for no cap)")
+        if all(value is None for value in caps.values()):
+            raise InvalidInput("per_minute", None, "set at least one of per_minute, per_hour, per_session")
+        seconds = params.cooldown_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
+            raise InvalidInput("cooldown_seconds", seconds, "must be a whole number of seconds, at least 1")
+        self.cooldown = timedelta(seconds=seconds)
+        self.schedule = ResetSchedule.daily(params.session_reset_time, params.timezone)
+
+    def initial_state(self) -> TradeFrequencyState:
+        return TradeFrequencyState()
+
+    def _caps(self, trades: tuple[tuple[datetime, str], ...], now: datetime) -> list[_Cap]:
+        """Each cap in force with its window's count at `now`, shortest window first."""
+        caps = []
+        for label, limit, width in (
+            ("per minute", self.params.per_minute, MINUTE),
+            ("per hour", self.params.per_hour, HOUR),
+        ):
+            if limit is not None:
+                inside = [ts for ts, _ in trades if now - width < ts <= now]
+                # at the cap, room comes back when the oldest trade that must leave leaves: at its ts + width
+                reopens = inside[len(inside) - limit] + width if len(inside) >= limit else now
+                caps.append(_Cap(label, limit, now - width, True, reopens, len(inside)))
+        if self.params.per_session is not None:
+            start = self.schedule.period_start(now)
+            inside = [ts for ts, _ in trades if start <= ts <= now]
+            caps.append(
+                _Cap("per session", self.params.per_session, start, False, self.schedule.next_reset(now), len(inside))
+            )
+        return caps
+
+    def check(self, order: OrderRequest, view: AccountView, state: TradeFrequencyState) -> Verdict:
+        trades = state.accounts.get(order.account, AccountTrades()).trades
+        full = [cap for cap in self._caps(trades, view.now) if cap.count >= cap.limit]
+        if not full:
+            return ALLOW
+        cap = max(full, key=lambda c: c.reopens)  # the one that holds the account back longest
+        return Deny(
+            self.name,
+            "trade_frequency",
+            f"{order.account} has made {cap.count} trades {self._window(cap)}, the limit is {cap.limit} {cap.label}; "
+            f"one more would exceed it, so new entries are refused until {self._local(cap.reopens)}",
+        )
+
+    def react(
+        self, event: Event, view: AccountView, state: TradeFrequencyState
+    ) -> tuple[TradeFrequencyState, Sequence[Action]]:
+        if isinstance(event, ResetRequested) and event.rule in (None, self.name):
+            return _reset(state, event.scope), ()
+        if not isinstance(event, FillBooked):
+            return state, ()
+        if self.params.count is TradeCount.ENTRIES and event.applied.change not in ENTRIES:
+            return state, ()
+        fill, now = event.fill, view.now
+        current = state.accounts.get(fill.account, AccountTrades())
+        kept = tuple(trade for trade in current.trades if trade[0] >= self._oldest_needed(now))
+        if any(order_id == fill.order_id for _, order_id in kept):  # a later part of a counted order
+            return _with(state, fill.account, replace(current, trades=kept)), ()
+        updated = replace(current, trades=tuple(sorted((*kept, (fill.ts, fill.order_id)))))
+        over = [cap for cap in self._caps(updated.trades, now) if cap.count > cap.limit]
+        if not over:
+            return _with(state, fill.account, updated), ()
+        cap = max(over, key=lambda c: self._until(c, now))  # the breach that locks longest
+        until, session = self._until(cap, now), not cap.sliding
+        locked = current.locked_until is not None and now < current.locked_until
+        if locked and (current.session_lock or not session):
+            return _with(state, fill.account, updated), ()  # the same breach, or one no longer than it
+        reason = (
+            f"{fill.account} made {cap.count} trades {self._window(cap)}, over the limit of {cap.limit} {cap.label}; "
+            f"new entries are refused until {self._local(until)}"
+        )
+        actions = breach_actions(self.name, self.params.on_breach, view, fill.account, reason, until)
+        return _with(state, fill.account, replace(updated, locked_until=until, session_lock=session)), actions
+
+    def _until(self, cap: _Cap, now: datetime) -> datetime:
+        """How long a breach of `cap` locks: the cooldown, or the session's end."""
+        return now + self.cooldown if cap.sliding else cap.reopens
+
+    def _oldest_needed(self, now: datetime) -> datetime:
+        """Trades before this instant are in no window any more and are dropped."""
+        oldest = now
+        if self.params.per_hour is not None:
+            oldest = now - HOUR
+        elif self.params.per_minute is not None:
+            oldest = now - MINUTE
+        if self.params.per_session is not None:
+            oldest = min(oldest, self.schedule.period_start(now))
+        return oldest
+
+    def _window(self, cap: _Cap) -> str:
+        if cap.sliding:
+            return "in the last minute" if cap.label == "per minute" else "in the last hour"
+        return f"since the session began at {self._local(cap.since)}"
+
+    def _local(self, ts: datetime) -> str:
+        return f"{ts.astimezone(self.schedule.timezone).strftime('%Y-%m-%d %H:%M:%S')} {self.schedule.timezone.key}"
+
+
+def _reset(state: TradeFrequencyState, scope: Scope) -> TradeFrequencyState:
+    """An operator reset forgets the counted trades and the lockout of the accounts it covers
+    whole (a reset of one strategy or symbol does not clear an account's lockout either)."""
+    if scope.strategy is not None or scope.symbol is not None:
+        return state
+    return TradeFrequencyState(
+        {account: trades for account, trades in state.accounts.items() if scope.account not in (None, account)}
+    )
+
+
+def _with(state: TradeFrequencyState, account: str, trades: AccountTrades) -> TradeFrequencyState:
+    return TradeFrequencyState({**state.accounts, account: trades})
