@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from riskguard.core.enums import PositionSide
 from riskguard.core.errors import InvalidInput
+from riskguard.core.money import DIVISION
 
 __all__ = ["best_stop", "on_loss_side", "round_to_tick", "tighter"]
 
@@ -44,7 +45,7 @@ def round_to_tick(price: Decimal, tick_size: Decimal, side: PositionSide, *, tow
     when `toward_loss`, else toward its profit side. Exact: a price already on the grid is kept."""
     _require_open(side)
     down = (side is PositionSide.LONG) == toward_loss
-    ticks = (price / tick_size).to_integral_value(rounding=ROUND_FLOOR if down else ROUND_CEILING)
+    ticks = DIVISION.divide(price, tick_size).to_integral_value(rounding=ROUND_FLOOR if down else ROUND_CEILING)
     return ticks * tick_size
 
 

@@ -79,7 +79,9 @@ class CooldownAfterLoss(Rule[CooldownAfterLossParams, CooldownState]):
         streak = state.streaks.get(account, 0) + 1
         why = []
         if self.loss_threshold is not None and -result >= self.loss_threshold:
-            why.append(f"a loss of {fmt(result, closed.currency)} (the limit is {fmt(-self.loss_threshold, closed.currency)})")
+            why.append(
+                f"a loss of {fmt(result, closed.currency)} (the limit is {fmt(-self.loss_threshold, closed.currency)})"
+            )
         if self.params.consecutive_losses is not None and streak >= self.params.consecutive_losses:
             why.append(f"{streak} losing trades in a row")
         if not why:

@@ -70,7 +70,9 @@ class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
         if not isinstance(event, OrderApproved):
             return state, ()
         key = (event.order.account, event.order.symbol)
-        approvals = {k: kept for k, times in state.approvals.items() if k != key and (kept := _in_window(times, view.now))}
+        approvals = {
+            k: kept for k, times in state.approvals.items() if k != key and (kept := _in_window(times, view.now))
+        }
         stamps = (*_in_window(state.approvals.get(key, ()), view.now), view.now)
         approvals[key] = stamps[-self.params.max_orders_per_minute :]
         return OrderRateState(approvals), ()

@@ -31,7 +31,9 @@ __all__ = ["PriceDeviation", "PriceDeviationParams", "fresh_mark", "percent_text
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriceDeviationParams(RuleParams):
-    max_deviation_pct: Decimal = Decimal(5)  # most distance of the order's price from the mark, % of the mark (seed 004: 5)
+    max_deviation_pct: Decimal = Decimal(
+        5
+    )  # most distance of the order's price from the mark, % of the mark (seed 004: 5)
     max_mark_age_seconds: int = 60  # a mark older than this many seconds is stale: orders are refused
 
 
@@ -44,7 +46,9 @@ def fresh_mark(rule: str, symbol: str, view: AccountView, max_age_seconds: int) 
     """The symbol's last mark if it is at most `max_age_seconds` old at `view.now`, else why not."""
     mark = view.mark(symbol)
     if mark is None:
-        return Deny(rule, "price_unknown", f"no mark for {symbol}: the order's price cannot be checked against the market")
+        return Deny(
+            rule, "price_unknown", f"no mark for {symbol}: the order's price cannot be checked against the market"
+        )
     age = view.now - mark.ts
     if age > timedelta(seconds=max_age_seconds):
         seconds = Decimal(age // timedelta(microseconds=1)).scaleb(-6)
