@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from riskguard.audit._format import to_jsonable
 from riskguard.audit.log import AuditLog
 from riskguard.codec import parse_event
+from riskguard.config.schema import RiskConfig
 from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.actions import Action
 from riskguard.core.decisions import Decision
@@ -32,7 +34,7 @@ from riskguard.core.ledger import FillApplied
 from riskguard.core.orders import OrderRequest
 from riskguard.core.scope import Scope
 
-__all__ = ["BadLine", "ReplayResult", "replay", "summary_of"]
+__all__ = ["BadLine", "ReplayResult", "replay", "replay_file", "summary_of"]
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -271,3 +273,12 @@ def summary_of(result: ReplayResult) -> dict[str, Any]:
         }
     )
     return record
+
+
+def replay_file(events: Path, config: RiskConfig, *, skip_bad: bool = False) -> list[dict[str, Any]]:
+    """Every output record of replaying `events` with `config`, the summary last."""
+    engine = RiskEngine(config.build_rules(), config.instruments.values())
+    records: list[dict[str, Any]] = []
+    with events.open("r", encoding="utf-8", newline="\n") as lines:
+        result = replay(lines, engine, records.append, skip_bad=skip_bad)
+    return [*records, summary_of(result)]
