@@ -93,9 +93,18 @@ def main() -> None:
                 "fee": str(fee),
             }
             # The order the bot sent a second before its fill: the replay shows what the gate would say.
-            order = {"type": "order", "id": fill["order_id"], "ts": iso(ts), "account": account,
-                     "strategy": strategy, "symbol": symbol, "side": side, "order_type": "limit",
-                     "qty": str(qty), "price": str(prices[symbol])}
+            order = {
+                "type": "order",
+                "id": fill["order_id"],
+                "ts": iso(ts),
+                "account": account,
+                "strategy": strategy,
+                "symbol": symbol,
+                "side": side,
+                "order_type": "limit",
+                "qty": str(qty),
+                "price": str(prices[symbol]),
+            }
             lines.append(order)
             lines.append(fill)
             if fill_no == 7:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from riskguard.core import (
     AccountSnapshot,
@@ -17,6 +18,7 @@ from riskguard.core import (
     OrderUpdated,
     WorkingOrders,
 )
+from riskguard.core.events import FillBooked
 from riskguard.testing.factories import BTC_PERP, ES, MNQ, T0
 
 INSTRUMENTS = (MNQ, ES, BTC_PERP)
@@ -97,9 +99,13 @@ def working(
     status: str = "working",
     ts: datetime = T0,
 ) -> OrderUpdated:
-    return OrderUpdated(
-        order_id, account_id, strategy, symbol, side, order_type, status, qty, ts, price=price, stop_price=stop_price
-    )  # type: ignore[arg-type]
+    fields: dict[str, Any] = {"side": side, "order_type": order_type, "status": status, "qty": qty}
+    return OrderUpdated(order_id, account_id, strategy, symbol, ts=ts, price=price, stop_price=stop_price, **fields)
+
+
+def booked(view: AccountView, fill: Fill) -> FillBooked:
+    """Apply `fill` to the view's ledger; return the event a rule's `react` receives for it."""
+    return FillBooked(fill, view.ledger.apply(fill))
 
 
 D = Decimal

@@ -116,3 +116,26 @@ def test_max_contracts_through_the_engine_when_breached_then_close_and_next_entr
     ]
     assert not engine.check(order("buy", "1", ts=at(2))).approved
     assert engine.check(order("sell", "3", ts=at(2))).approved
+
+
+def test_max_contracts_when_own_reduce_fills_in_parts_then_it_does_not_reduce_again() -> None:
+    # Arrange: limit 3, a fill takes the account from 3 to 5; the rule asks to reduce 2
+    the_rule = rule("3", close_all=False)
+    view, event = booked([make_fill("f1", "buy", "3", "18000.00")], make_fill("f2", "buy", "2", "18000.00"))
+    _, first = the_rule.react(event, view, None)
+    # Act: the reduce fills one lot at a time: 5 -> 4 -> 3
+    partial = make_fill("f3", "sell", "1", "18000.00", seconds=1)
+    _, second = the_rule.react(FillBooked(partial, view.ledger.apply(partial)), view, None)
+    # Assert
+    assert [a.qty for a in first if isinstance(a, ReducePosition)] == [D(2)]
+    assert list(second) == []
+
+
+def test_max_contracts_when_a_fill_adds_one_over_then_only_that_one_is_reduced() -> None:
+    # Arrange: limit 3 and already 4 held (an earlier reduce still working); one more lot arrives
+    the_rule = rule("3", close_all=False)
+    view, event = booked([make_fill("f1", "buy", "4", "18000.00")], make_fill("f2", "buy", "1", "18000.00"))
+    # Act
+    _, actions = the_rule.react(event, view, None)
+    # Assert: answered with what this fill added (1), not the whole excess (2) asked for before
+    assert [a.qty for a in actions if isinstance(a, ReducePosition)] == [D(1)]

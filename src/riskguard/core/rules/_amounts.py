@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from riskguard.core.orders import OrderRequest
-from riskguard.core.rules.base import AccountView
+from riskguard.core.rules.base import AccountView, Enforcement
 from riskguard.core.schedule import ResetSchedule
 
-__all__ = ["fmt", "fmt_qty", "local_time", "order_price", "until_text"]
+__all__ = ["fmt", "fmt_qty", "local_time", "order_price", "outcome_text", "until_text"]
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:
@@ -45,3 +45,14 @@ def order_price(order: OrderRequest, view: AccountView) -> Decimal | None:
         return order.stop_price
     mark = view.mark(order.symbol)
     return None if mark is None else mark.price
+
+
+def outcome_text(enforcement: Enforcement, when: str, *, closed: str = "positions are closed") -> str:
+    """What a breach does next, for the end of a message: `when` is e.g. "until 17:00 ..."."""
+    return {
+        Enforcement.ALERT: "no action is taken beyond this alert",
+        Enforcement.BLOCK_ENTRIES: f"new risk is refused {when}",
+        Enforcement.CANCEL_ORDERS: f"orders are cancelled and new risk refused {when}",
+        Enforcement.FLATTEN: f"{closed} and orders cancelled",
+        Enforcement.FLATTEN_AND_LOCK: f"{closed}, orders cancelled and new risk refused {when}",
+    }[enforcement]

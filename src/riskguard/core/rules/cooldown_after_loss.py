@@ -108,6 +108,8 @@ def _reset(state: CooldownState, scope: Scope) -> CooldownState:
 
 
 def _with(state: CooldownState, account: str, streak: int) -> CooldownState:
+    """The state with the account's streak set; a streak of 0 is not stored."""
     if state.streaks.get(account, 0) == streak:
         return state
-    return CooldownState({**state.streaks, account: streak})
+    streaks = {a: n for a, n in state.streaks.items() if a != account}
+    return CooldownState({**streaks, account: streak} if streak else streaks)

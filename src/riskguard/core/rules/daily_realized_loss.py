@@ -20,7 +20,7 @@ from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.events import Event, FillBooked
 from riskguard.core.orders import OrderRequest
-from riskguard.core.rules._amounts import fmt, until_text
+from riskguard.core.rules._amounts import fmt, outcome_text, until_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
 
@@ -118,10 +118,10 @@ class DailyRealizedLoss(Rule[DailyRealizedLossParams, DailyLossState]):
     def _sentence(self, account: str, tally: DayTally, limit: Decimal, view: AccountView) -> str:
         currency = view.accounts[account].currency if account in view.accounts else None
         until = self.schedule.next_reset(view.now)
-        return (
-            f"Daily realized loss {fmt(tally.realized, currency)} reached the {fmt(-limit, currency)} limit "
-            f"on {account}; locked out {until_text(until, self.schedule)}"
-        )
+        when = until_text(until, self.schedule)
+        locks = self.params.on_breach is Enforcement.FLATTEN_AND_LOCK
+        ending = f"locked out {when}" if locks else outcome_text(self.params.on_breach, when)
+        return f"Daily realized loss {fmt(tally.realized, currency)} reached the {fmt(-limit, currency)} limit on {account}; {ending}"
 
 
 def _with(state: DailyLossState, account: str, tally: DayTally) -> DailyLossState:

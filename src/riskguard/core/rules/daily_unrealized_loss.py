@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from riskguard.core.actions import Action
@@ -26,7 +26,7 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, MarkUpdated
 from riskguard.core.orders import OrderRequest
-from riskguard.core.rules._amounts import fmt, until_text
+from riskguard.core.rules._amounts import fmt, outcome_text, until_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
 
@@ -100,19 +100,8 @@ class DailyUnrealizedLoss(Rule[DailyUnrealizedLossParams, UnrealizedLossState]):
                     until = self.schedule.next_reset(view.now)
                     reason = (
                         f"Unrealized loss {fmt(loss, currency)} on {account} reached the "
-                        f"{fmt(-self.loss, currency)} limit; {_outcome(self.params.on_breach, until, self.schedule)}"
+                        f"{fmt(-self.loss, currency)} limit; {outcome_text(self.params.on_breach, until_text(until, self.schedule))}"
                     )
                     actions += breach_actions(self.name, self.params.on_breach, view, account, reason, until)
                     break
         return UnrealizedLossState(breached), actions
-
-
-def _outcome(enforcement: Enforcement, until: datetime, schedule: ResetSchedule) -> str:
-    when = until_text(until, schedule)
-    return {
-        Enforcement.ALERT: "no action is taken beyond this alert",
-        Enforcement.BLOCK_ENTRIES: f"new risk is refused {when}",
-        Enforcement.CANCEL_ORDERS: f"orders are cancelled and new risk refused {when}",
-        Enforcement.FLATTEN: "positions are closed and orders cancelled",
-        Enforcement.FLATTEN_AND_LOCK: f"positions are closed, orders cancelled and new risk refused {when}",
-    }[enforcement]

@@ -63,7 +63,7 @@ class DuplicateOrder(Rule[DuplicateOrderParams, DuplicateOrderState]):
         if approved_at is None or approved_at <= view.now - self.window:
             return ALLOW
         price = "" if order.price is None else f" at {fmt(order.price)}"
-        stop = "" if order.stop_price is None else f" stop {fmt(order.stop_price)}"
+        stop = "" if order.stop_price is None else f" trigger {fmt(order.stop_price)}"
         return Deny(
             self.name,
             "duplicate_order",

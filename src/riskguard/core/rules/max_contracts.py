@@ -66,19 +66,34 @@ class MaxContracts(Rule[MaxContractsParams, None]):
         return ALLOW
 
     def react(self, event: Event, view: AccountView, state: None) -> tuple[None, Sequence[Action]]:
+        """Only a fill that raised the count can breach, and it is answered with at most what it
+        added: the partial fills of riskguard's own close lower the count and never fire again."""
         if not isinstance(event, FillBooked):
             return state, ()
         account = event.fill.account
         held = contracts_held(view, account, self.params.count_type)
-        if held <= self.params.limit:
+        added = held - _held_before(view, event, self.params.count_type)
+        if held <= self.params.limit or added <= 0:
             return state, ()
         reason = f"{account} holds {fmt_qty(held)} contracts, over the limit of {fmt_qty(self.params.limit)}"
         if self.params.close_all:
             return state, breach_actions(self.name, Enforcement.FLATTEN, view, account, reason, None)
         symbol = event.fill.symbol
-        excess = min(held - self.params.limit, abs(view.net_qty(account, symbol)))
+        excess = min(added, held - self.params.limit, abs(view.net_qty(account, symbol)))
         return state, (
             *breach_actions(self.name, Enforcement.ALERT, view, account, reason, None),
             ReducePosition(rule=self.name, reason=reason, account=account, symbol=symbol, qty=excess),
             CancelAllOrders(rule=self.name, reason=reason, account=account, symbol=symbol),
         )
+
+
+def _held_before(view: AccountView, event: FillBooked, count_type: CountType) -> Decimal:
+    """The count before this fill: the fill's signed quantity taken back out of its position."""
+    fill = event.fill
+    held = contracts_held(view, fill.account, count_type)
+    if count_type is CountType.GROSS:
+        position = view.ledger.position(fill.account, fill.strategy, fill.symbol)
+        now = Decimal(0) if position is None else position.net_qty
+    else:
+        now = view.net_qty(fill.account, fill.symbol)
+    return held - abs(now) + abs(now - fill.signed_qty)

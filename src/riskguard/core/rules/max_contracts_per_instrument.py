@@ -42,10 +42,13 @@ class MaxContractsPerInstrumentParams(RuleParams):
 
 
 def _net_text(net_qty: Decimal) -> str:
-    """A signed net quantity in words: "long 2", "short 3", "flat"."""
-    if net_qty == 0:
-        return "flat"
+    """A signed net quantity that is not zero, in words: "long 2", "short 3"."""
     return f"{'long' if net_qty > 0 else 'short'} {fmt_qty(abs(net_qty))}"
+
+
+def _holding(account: str, net_qty: Decimal, symbol: str) -> str:
+    """The position in words: "A1 is long 2 MNQ", or "A1 holds no MNQ" when flat."""
+    return f"{account} holds no {symbol}" if net_qty == 0 else f"{account} is {_net_text(net_qty)} {symbol}"
 
 
 def _added_qty(before: Decimal, after: Decimal) -> Decimal:
@@ -85,7 +88,7 @@ class MaxContractsPerInstrument(Rule[MaxContractsPerInstrumentParams, None]):
             return Deny(
                 self.name,
                 "max_contracts_per_instrument",
-                f"{order.account} is {_net_text(held)} {order.symbol}; this {order.side} of {fmt_qty(order.qty)} "
+                f"{_holding(order.account, held, order.symbol)}; this {order.side} of {fmt_qty(order.qty)} "
                 f"would make it {_net_text(after)}, over the limit of {fmt_qty(limit)} {order.symbol} contracts",
             )
         return ALLOW

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from riskguard.core.actions import Action
@@ -24,7 +24,7 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, MarkUpdated
 from riskguard.core.orders import OrderRequest
-from riskguard.core.rules._amounts import fmt, until_text
+from riskguard.core.rules._amounts import fmt, outcome_text, until_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
 
@@ -98,21 +98,8 @@ class MaxUnrealizedProfit(Rule[MaxUnrealizedProfitParams, UnrealizedProfitState]
                     reason = (
                         f"Unrealized profit {fmt(profit, currency)} on {account} reached the "
                         f"{fmt(self.params.target, currency)} target; "
-                        f"{_outcome(self.params.on_breach, until, self.schedule)}"
+                        f"{outcome_text(self.params.on_breach, until_text(until, self.schedule), closed='positions are closed to take the profit')}"
                     )
                     actions += breach_actions(self.name, self.params.on_breach, view, account, reason, until)
                     break
         return UnrealizedProfitState(reached), actions
-
-
-def _outcome(enforcement: Enforcement, until: datetime, schedule: ResetSchedule) -> str:
-    when = until_text(until, schedule)
-    return {
-        Enforcement.ALERT: "no action is taken beyond this alert",
-        Enforcement.BLOCK_ENTRIES: f"new risk is refused {when}",
-        Enforcement.CANCEL_ORDERS: f"orders are cancelled and new risk refused {when}",
-        Enforcement.FLATTEN: "positions are closed to take the profit and orders cancelled",
-        Enforcement.FLATTEN_AND_LOCK: (
-            f"positions are closed to take the profit, orders cancelled and new risk refused {when}"
-        ),
-    }[enforcement]

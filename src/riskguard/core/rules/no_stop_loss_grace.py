@@ -76,7 +76,7 @@ class NoStopLossGrace(Rule[NoStopLossGraceParams, NoStopLossState]):
             return Deny(
                 self.name,
                 "stop_loss_required",
-                f"an order that opens or adds to a {order.symbol} position must carry a stop loss; "
+                f"an order that opens or adds to a position in {order.symbol} must carry a stop loss; "
                 "attach one (stop_loss) and send it again",
             )
         return ALLOW

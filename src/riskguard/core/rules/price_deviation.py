@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_UP, Decimal
 
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
@@ -62,8 +62,9 @@ def fresh_mark(rule: str, symbol: str, view: AccountView, max_age_seconds: int) 
 
 
 def percent_text(part: Decimal, whole: Decimal) -> str:
-    """part / whole as a percentage for a message, to two decimals (half-even)."""
-    return f"{(part * 100 / whole).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):f} %"
+    """part / whole (both positive) as a percentage for a message, to two decimals, rounded up
+    so that a value just past a limit never reads as equal to it (5.0014 % shows as 5.01 %)."""
+    return f"{(part * 100 / whole).quantize(Decimal('0.01'), rounding=ROUND_UP):f} %"
 
 
 class PriceDeviation(Rule[PriceDeviationParams, None]):

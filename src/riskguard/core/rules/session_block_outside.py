@@ -37,14 +37,15 @@ __all__ = ["SessionBlockOutside", "SessionBlockOutsideParams", "SessionState"]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_HORIZON_DAYS = 400  # how far ahead a next opening or a session end is looked for
+_OPENING_HORIZON_DAYS = 400  # how far ahead the next opening is looked for (holidays may close weeks)
+_END_HORIZON_DAYS = 15  # how far ahead a session's end is looked for; a longer session has no end yet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionBlockOutsideParams(RuleParams):
     sessions: dict[str, list[str]]  # weekday name -> local windows "HH:MM-HH:MM"; a day not listed is closed
     timezone: str = "America/New_York"  # IANA name the windows and holidays are in
-    holidays: list[str] = field(default_factory=list)  # local dates "YYYY-MM-DD" closed all day
+    holidays: list[date | str] = field(default_factory=list)  # local dates "YYYY-MM-DD" closed all day
     flatten_at_session_end: bool = True  # close positions and cancel orders when a session ends
 
 
@@ -81,8 +82,8 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
         local = datetime.combine(day + timedelta(days=minutes // 1440), time(*divmod(minutes % 1440, 60)))
         return local.replace(tzinfo=self.timezone).astimezone(UTC)
 
-    def _windows_from(self, day: date) -> Iterator[tuple[datetime, datetime]]:
-        for ahead in range(_HORIZON_DAYS):
+    def _windows_from(self, day: date, days: int) -> Iterator[tuple[datetime, datetime]]:
+        for ahead in range(days):
             yield from self._windows_on(day + timedelta(days=ahead))
 
     def session_at(self, ts: datetime) -> tuple[datetime, datetime] | None:
@@ -94,12 +95,13 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
 
     def session_end(self, ts: datetime) -> datetime | None:
         """When the session containing `ts` ends, windows that touch or overlap joined; None when
-        `ts` is outside, or when the session runs on past the horizon (a 24/7 calendar)."""
+        `ts` is outside, or when the session runs on for more than two weeks (a 24/7 calendar:
+        its end is found by a later event, once it is near)."""
         window = self.session_at(ts)
         if window is None:
             return None
         end = window[1]
-        for start, later_end in self._windows_from(ts.astimezone(self.timezone).date()):
+        for start, later_end in self._windows_from(ts.astimezone(self.timezone).date(), _END_HORIZON_DAYS):
             if start > end:
                 return end
             end = max(end, later_end)
@@ -107,7 +109,8 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
 
     def next_open(self, ts: datetime) -> datetime | None:
         """The start of the first window after `ts`, or None within the horizon."""
-        return next((start for start, _ in self._windows_from(ts.astimezone(self.timezone).date()) if start > ts), None)
+        windows = self._windows_from(ts.astimezone(self.timezone).date(), _OPENING_HORIZON_DAYS)
+        return next((start for start, _ in windows if start > ts), None)
 
     # -- gate and reaction -----------------------------------------------------------------
 
@@ -128,7 +131,9 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
         if isinstance(event, OrderApproved) or not self.params.flatten_at_session_end:
             return state, ()  # an approval may only be counted, never acted on
         actions: list[Action] = []
-        if state.open_until is not None and view.now >= state.open_until:
+        if state.open_until is not None:
+            if view.now < state.open_until:
+                return state, ()  # still the session already seen: nothing to work out
             actions = self._flatten(view, state.open_until)
             state = SessionState()
         end = self.session_end(view.now)
@@ -190,14 +195,18 @@ def _parse_window(field_name: str, text: object) -> tuple[int, int]:
 
 
 def _parse_holidays(holidays: object) -> frozenset[date]:
+    """The holiday dates, given as dates (YAML reads 2026-12-25 as one) or "YYYY-MM-DD" texts."""
     if isinstance(holidays, str) or not isinstance(holidays, list | tuple):
         raise InvalidInput("holidays", holidays, 'must be a list of dates such as ["2026-12-25"]')
-    days = []
-    for text in holidays:
+    return frozenset(_parse_day(value) for value in holidays)
+
+
+def _parse_day(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
         try:
-            days.append(date.fromisoformat(text.strip()) if isinstance(text, str) else None)
+            return date.fromisoformat(value.strip())
         except ValueError:
-            days.append(None)
-        if days[-1] is None:
-            raise InvalidInput("holidays", text, 'must be a date "YYYY-MM-DD" such as "2026-12-25"')
-    return frozenset(day for day in days if day is not None)
+            pass
+    raise InvalidInput("holidays", value, 'must be a date "YYYY-MM-DD" such as "2026-12-25"')

@@ -63,7 +63,7 @@ class SymbolBlocks(Rule[SymbolBlocksParams, None]):
         return Deny(
             self.name,
             "symbol_blocked",
-            f"{order.symbol} may not be traded ({why}); orders that open or add to a {order.symbol} position are refused",
+            f"{order.symbol} may not be traded ({why}); orders that open or add to a position in {order.symbol} are refused",
         )
 
     def react(self, event: Event, view: AccountView, state: None) -> tuple[None, Sequence[Action]]:

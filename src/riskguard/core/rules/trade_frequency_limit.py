@@ -31,7 +31,7 @@ from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, ResetRequested
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
-from riskguard.core.schedule import ResetSchedule
+from riskguard.core.schedule import ResetSchedule, parse_time_of_day, require_timezone
 from riskguard.core.scope import Scope
 
 __all__ = ["AccountTrades", "TradeCount", "TradeFrequencyLimit", "TradeFrequencyLimitParams", "TradeFrequencyState"]
@@ -99,7 +99,10 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
             raise InvalidInput("cooldown_seconds", seconds, "must be a whole number of seconds, at least 1")
         self.cooldown = timedelta(seconds=seconds)
-        self.schedule = ResetSchedule.daily(params.session_reset_time, params.timezone)
+        self.schedule = ResetSchedule(
+            parse_time_of_day("session_reset_time", params.session_reset_time),
+            require_timezone("timezone", params.timezone),
+        )
 
     def initial_state(self) -> TradeFrequencyState:
         return TradeFrequencyState()
