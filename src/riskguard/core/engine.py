@@ -227,7 +227,7 @@ class RiskEngine:
             if command.rule not in (None, lockout.rule) or not _within(lockout.scope, command.scope):
                 continue
             rule = self._by_name.get(lockout.rule)
-            refusal = None if rule is None else rule.refuses_reset(view, self.states[rule.name])
+            refusal = None if rule is None else rule.refuses_reset(view, self.states[rule.name], lockout)
             if refusal is not None:
                 actions.append(
                     RaiseAlert(rule=lockout.rule, reason=f"reset refused: {refusal}", level=AlertLevel.WARNING)

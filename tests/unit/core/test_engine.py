@@ -28,6 +28,7 @@ from riskguard.core import (
 )
 from riskguard.core.decisions import Verdict
 from riskguard.core.events import Event
+from riskguard.core.lockouts import Lockout
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossParams
 from riskguard.testing.factories import BTC_PERP, MNQ, make_fill
@@ -204,7 +205,7 @@ class _StubbornLock(Rule[_Params, None]):
             return state, [LockOut(rule=self.name, reason="locked", scope=Scope(account="A1"), until=None)]
         return state, ()
 
-    def refuses_reset(self, view: AccountView, state: None) -> str | None:
+    def refuses_reset(self, view: AccountView, state: None, lockout: Lockout) -> str | None:
         return "the cooldown runs until 15:00 UTC"
 
 

@@ -321,12 +321,24 @@ def test_check_when_another_account_is_tripped_then_allows() -> None:
     assert desk.rule.check(order(account_id="A2"), desk.view, desk.state) == ALLOW
 
 
+LOCK_A1 = Lockout(Scope(account="A1"), "circuit_breaker", "tripped", T0, None)
+LOCK_A2 = Lockout(Scope(account="A2"), "circuit_breaker", "tripped", T0, None)
+
+
+def test_refuses_reset_when_another_account_cools_down_then_this_one_may_still_be_reset() -> None:
+    # Arrange: A1 tripped at T0; the reset asks about A2's lockout
+    desk = Desk(rule())
+    lose(desk, 3)
+    # Act / Assert
+    assert desk.rule.refuses_reset(make_view(at(minutes=1)), desk.state, LOCK_A2) is None
+
+
 def test_refuses_reset_when_the_cooldown_runs_then_names_the_time_it_ends() -> None:
     # Arrange: tripped at T0
     desk = Desk(rule())
     lose(desk, 3)
     # Act: one second before 15:00 UTC
-    refusal = desk.rule.refuses_reset(make_view(at(minutes=30) - timedelta(seconds=1)), desk.state)
+    refusal = desk.rule.refuses_reset(make_view(at(minutes=30) - timedelta(seconds=1)), desk.state, LOCK_A1)
     # Assert
     assert refusal == (
         "the circuit breaker on A1 cools down until 2026-03-06 15:00:00 UTC (30 min after it tripped); "
@@ -339,14 +351,14 @@ def test_refuses_reset_when_the_cooldown_ends_exactly_then_accepts() -> None:
     desk = Desk(rule())
     lose(desk, 3)
     # Act: T0 + 30 min: the cooldown has ended
-    refusal = desk.rule.refuses_reset(make_view(at(minutes=30)), desk.state)
+    refusal = desk.rule.refuses_reset(make_view(at(minutes=30)), desk.state, LOCK_A1)
     # Assert
     assert refusal is None
 
 
 def test_refuses_reset_when_nothing_tripped_then_accepts() -> None:
     # Arrange / Act / Assert
-    assert rule().refuses_reset(make_view(), CircuitBreakerState()) is None
+    assert rule().refuses_reset(make_view(), CircuitBreakerState(), LOCK_A1) is None
 
 
 def test_reset_when_the_engine_kept_the_lockout_then_the_trip_stays() -> None:

@@ -194,6 +194,29 @@ def test_react_when_a_fill_goes_over_the_per_minute_cap_then_locks_for_the_coold
     assert state.accounts["A1"].locked_until == until
 
 
+def test_react_when_breach_with_flatten_and_lock_then_closes_cancels_and_locks() -> None:
+    # Arrange: cap 1 per minute, on_breach flatten_and_lock; long 2 after two entries
+    limit = rule(per_minute=1, on_breach="flatten_and_lock")
+    # Act
+    _, produced, _ = feed(limit, [fill("f1", "buy", at(0)), fill("f2", "buy", at(1))])
+    # Assert: locked until T0 + 1 s + 60 s
+    assert [fields(a) for a in produced[1]][1:] == [
+        ("ClosePosition", {"rule": "trade_frequency_limit", "account": "A1", "symbol": "MNQ"}),
+        ("CancelAllOrders", {"rule": "trade_frequency_limit", "account": "A1", "symbol": None}),
+        (
+            "LockOut",
+            {
+                "rule": "trade_frequency_limit",
+                "scope": {"account": "A1", "strategy": None, "symbol": None},
+                "until": at(61),
+            },
+        ),
+    ]
+    assert produced[1][0].reason.endswith(
+        "positions are closed, orders cancelled and new entries refused until 2026-03-06 09:31:01 America/New_York"
+    )
+
+
 def test_react_when_more_fills_while_locked_then_no_second_bundle() -> None:
     # Arrange: cap 1 per minute: the 2nd fill breaches, the 3rd comes during the lockout
     limit = rule(per_minute=1)

@@ -21,7 +21,7 @@ from riskguard.core.decisions import ALLOW, Verdict
 from riskguard.core.enums import Side
 from riskguard.core.instruments import Instrument
 from riskguard.core.ledger import Ledger, Mark
-from riskguard.core.lockouts import LockoutBook
+from riskguard.core.lockouts import Lockout, LockoutBook
 from riskguard.core.orders import OrderRequest
 from riskguard.core.positions import ZERO, Position
 from riskguard.core.scope import Scope
@@ -125,8 +125,8 @@ class Rule(Generic[P, S]):
     def react(self, event: Event, view: AccountView, state: S) -> tuple[S, Sequence[Action]]:
         return state, ()
 
-    def refuses_reset(self, view: AccountView, state: S) -> str | None:
-        """Why an operator may not reset this rule's lockouts now (None: they may)."""
+    def refuses_reset(self, view: AccountView, state: S, lockout: Lockout) -> str | None:
+        """Why an operator may not clear `lockout`, one of this rule's, now (None: they may)."""
         return None
 
     def next_deadline(self, view: AccountView, state: S) -> datetime | None:

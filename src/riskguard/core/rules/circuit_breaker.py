@@ -11,9 +11,8 @@ an operator resets it). Exits stay allowed; new risk is refused by the engine's 
 
 A reset is refused until `cooldown_minutes` after the trip (`refuses_reset` names the time it
 ends, and the engine says so in a warning); from that instant on it is accepted, and the
-engine's ResetRequested clears the account's lockout, then this rule's counts and trip. The
-engine does not say which lockout it asks about, so while any account's cooldown runs every
-reset of this rule is refused (conservative: an account may wait for another's cooldown).
+engine's ResetRequested clears the account's lockout, then this rule's counts and trip. Each
+account's cooldown is its own: resetting A1 does not wait for A2's.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, OrderStatus, OrderUpdated, ResetRequested
+from riskguard.core.lockouts import Lockout
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
@@ -124,11 +124,13 @@ class CircuitBreaker(Rule[CircuitBreakerParams, CircuitBreakerState]):
         actions = breach_actions(self.name, Enforcement.CANCEL_ORDERS, view, account, reason, None)
         return _with(state, account, tripped), actions
 
-    def refuses_reset(self, view: AccountView, state: CircuitBreakerState) -> str | None:
+    def refuses_reset(self, view: AccountView, state: CircuitBreakerState, lockout: Lockout) -> str | None:
         cooling = [
             f"the circuit breaker on {account} cools down until {_utc(breaker.tripped_at + self.cooldown)}"
             for account, breaker in state.accounts.items()
-            if breaker.tripped_at is not None and view.now < breaker.tripped_at + self.cooldown
+            if lockout.scope.account in (None, account)
+            and breaker.tripped_at is not None
+            and view.now < breaker.tripped_at + self.cooldown
         ]
         if not cooling:
             return None

@@ -165,7 +165,7 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
             return _with(state, fill.account, updated), ()  # the same breach, or one no longer than it
         reason = (
             f"{fill.account} made {cap.count} trades {self._window(cap)}, over the limit of {cap.limit} {cap.label}; "
-            f"new entries are refused until {self._local(until)}"
+            f"{_outcome(self.params.on_breach, self._local(until))}"
         )
         actions = breach_actions(self.name, self.params.on_breach, view, fill.account, reason, until)
         return _with(state, fill.account, replace(updated, locked_until=until, session_lock=session)), actions
@@ -192,6 +192,17 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
 
     def _local(self, ts: datetime) -> str:
         return f"{ts.astimezone(self.schedule.timezone).strftime('%Y-%m-%d %H:%M:%S')} {self.schedule.timezone.key}"
+
+
+def _outcome(enforcement: Enforcement, until: str) -> str:
+    """What the breach does, for the end of its sentence."""
+    return {
+        Enforcement.ALERT: "no action is taken beyond this alert",
+        Enforcement.BLOCK_ENTRIES: f"new entries are refused until {until}",
+        Enforcement.CANCEL_ORDERS: f"orders are cancelled and new entries refused until {until}",
+        Enforcement.FLATTEN: "positions are closed and orders cancelled",
+        Enforcement.FLATTEN_AND_LOCK: f"positions are closed, orders cancelled and new entries refused until {until}",
+    }[enforcement]
 
 
 def _reset(state: TradeFrequencyState, scope: Scope) -> TradeFrequencyState:
