@@ -23,12 +23,32 @@ from riskguard.core import (
 from riskguard.testing.factories import T0
 from tests.strategies import INSTRUMENTS, fill_streams, price_of
 
-#: Every rule, set so tight that almost any entry breaches it.
+#: Every rule in the catalogue, set so tight that almost any entry breaches it.
 TIGHT = """
 rules:
   max_contracts: {limit: 1, close_all: true}
+  max_contracts_per_instrument: {limits: {MNQ: 1}, default_limit: 0.00001}
+  no_stop_loss_grace: {grace_seconds: 0, require_stop_on_entry: true, on_breach: flatten_and_lock}
   daily_realized_loss: {limit: -1, limit_pct: 0.01}
+  daily_unrealized_loss: {limit: -1}
+  max_unrealized_profit: {target: 1}
+  session_block_outside: {sessions: {saturday: ["10:00-10:01"]}, holidays: ["2026-03-07"]}
+  auth_loss_guard: {flatten_on_loss: true}
+  symbol_blocks: {symbols: [MNQ], prefixes: [BTC]}
+  trade_frequency_limit: {per_minute: 1, per_hour: 1, per_session: 1, count: fills}
+  cooldown_after_loss: {loss_amount: 0.01, consecutive_losses: 1}
+  trade_management: {breakeven_after_ticks: 1, trail_after_ticks: 1, trail_distance_ticks: 1}
+  circuit_breaker: {max_consecutive_losses: 1, max_consecutive_errors: 1}
+  duplicate_order: {window_seconds: 86400}
+  order_rate_limit: {max_orders_per_minute: 1}
+  price_deviation: {max_deviation_pct: 0, max_mark_age_seconds: 1}
+  max_slippage: {max_slippage_pct: 0, max_mark_age_seconds: 1}
   max_order_notional: {limit: 1}
+  max_open_orders: {limit: 0}
+  max_positions: {limit: 1}
+  max_position_size: {limit_qty: 0.00001, limit_notional: 1, limit_pct: 0.01}
+  max_exposure: {limit: 1, limit_pct: 0.01}
+  repeated_execution_throttle: {max_fills: 1, window_seconds: 86400}
 """
 
 
@@ -107,3 +127,9 @@ def test_gate_when_entry_in_the_same_tight_state_then_refused() -> None:
     entry = OrderRequest("entry", "A1", "s1", "MNQ", "buy", "limit", "1", T0, price="18000.00")  # type: ignore[arg-type]
     # Act / Assert
     assert not engine.check(entry).approved
+
+
+def test_tight_config_when_loaded_then_it_holds_every_rule_of_the_catalogue() -> None:
+    from riskguard.core.rules import RULES
+
+    assert [name for name, _ in parse_config(TIGHT, env={}).rules] == list(RULES)

@@ -52,7 +52,7 @@ class RuleParams:
 
     __pydantic_config__: ClassVar[Mapping[str, Any]] = {"extra": "forbid"}
 
-    enabled: bool = True
+    enabled: bool = True  # false: configured but off (it neither checks nor reacts)
 
 
 class AccountView:

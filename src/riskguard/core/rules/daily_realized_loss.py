@@ -35,7 +35,7 @@ class DailyRealizedLossParams(RuleParams):
     limit_pct: Decimal | None = None  # or a loss as % of the day's starting balance, e.g. 2
     reset_time: str = "17:00"  # when the trading day ends, local time
     timezone: str = "America/New_York"  # IANA name
-    on_breach: Enforcement = Enforcement.FLATTEN_AND_LOCK
+    on_breach: Enforcement = Enforcement.FLATTEN_AND_LOCK  # what a breach does (see the top of this page)
 
 
 @dataclass(frozen=True, slots=True)

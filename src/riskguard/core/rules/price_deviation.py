@@ -31,9 +31,7 @@ __all__ = ["PriceDeviation", "PriceDeviationParams", "fresh_mark", "percent_text
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriceDeviationParams(RuleParams):
-    max_deviation_pct: Decimal = Decimal(
-        5
-    )  # most distance of the order's price from the mark, % of the mark (seed 004: 5)
+    max_deviation_pct: Decimal = Decimal(5)  # most distance of the order's price from the mark, % of it (seed 004)
     max_mark_age_seconds: int = 60  # a mark older than this many seconds is stale: orders are refused
 
 
