@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from riskguard.config.loader import ConfigError, ConfigIssue, load_config, parse_config
 from riskguard.config.schema import RiskConfig
+from riskguard.config.source import ConfigSource
 
-__all__ = ["ConfigError", "ConfigIssue", "RiskConfig", "load_config", "parse_config"]
+__all__ = ["ConfigError", "ConfigIssue", "ConfigSource", "RiskConfig", "load_config", "parse_config"]

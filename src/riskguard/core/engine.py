@@ -259,12 +259,19 @@ class RiskEngine:
         committed = []
         for index, action in enumerate(actions, start=1):
             action = replace(action, id=f"{self.sequence}.{index}.{action.rule}.{action.name}")
+            if isinstance(action, LockOut) and action.until is not None and self._latches(action.rule):
+                reason = f"{action.reason} (latched: only an operator's reset ends it)"
+                action = replace(action, until=None, reason=reason)
             if isinstance(action, LockOut):
                 kept = self.lockouts.add(Lockout(action.scope, action.rule, action.reason, self.now, action.until))
                 if kept.since != self.now or kept.reason != action.reason:
                     continue  # an existing lockout lasts at least as long: nothing new to do
             committed.append(action)
         return committed
+
+    def _latches(self, rule_name: str) -> bool:
+        rule = self._by_name.get(rule_name)
+        return rule is not None and bool(getattr(rule.params, "latch", False))
 
     # -- time and views --------------------------------------------------------------------
 

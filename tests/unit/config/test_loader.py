@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from riskguard.config import ConfigError, load_config, parse_config
+from riskguard.config import ConfigError, ConfigSource, load_config, parse_config
 from riskguard.core.rules.daily_realized_loss import DailyRealizedLossParams
 from riskguard.core.rules.max_contracts import MaxContractsParams
 
@@ -118,19 +117,35 @@ def test_config_when_unknown_risk_variable_then_refused_rather_than_ignored() ->
         parse_config(SEED_001, env={"RISK_MAX_CONTRACT__LIMIT": "3"})
 
 
-def test_config_when_reload_is_bad_then_the_caller_keeps_the_old_config(tmp_path: Path) -> None:
+def test_config_when_reload_is_bad_then_the_old_config_stays_in_force(tmp_path: Path) -> None:
     # Arrange
     path = tmp_path / "risk.yaml"
     path.write_text(SEED_001, encoding="utf-8")
-    current = load_config(path, env={})
+    source = ConfigSource(path, env={})
     path.write_text(SEED_001.replace("limit: 5", "limit: -5x"), encoding="utf-8")
     # Act
-    with contextlib.suppress(ConfigError):
-        current = load_config(path, env={})
+    error = source.reload()
     # Assert
-    params = current.params("max_contracts")
+    assert error is not None
+    assert str(error).startswith(f"{path} line 2: rules.max_contracts.limit: Input should be a valid decimal")
+    params = source.current.params("max_contracts")
     assert isinstance(params, MaxContractsParams)
     assert params.limit == Decimal(5)
+
+
+def test_config_when_reload_is_good_then_the_new_config_is_in_force(tmp_path: Path) -> None:
+    # Arrange
+    path = tmp_path / "risk.yaml"
+    path.write_text(SEED_001, encoding="utf-8")
+    source = ConfigSource(path, env={})
+    path.write_text(SEED_001.replace("limit: 5", "limit: 4"), encoding="utf-8")
+    # Act
+    error = source.reload()
+    # Assert
+    assert error is None
+    params = source.current.params("max_contracts")
+    assert isinstance(params, MaxContractsParams)
+    assert params.limit == Decimal(4)
 
 
 def test_config_when_file_is_missing_then_clear_error(tmp_path: Path) -> None:

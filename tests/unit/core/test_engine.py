@@ -273,3 +273,21 @@ def test_engine_when_time_passes_without_events_then_check_sees_the_new_day() ->
     # Assert
     assert (friday.approved, friday.reason_code) == (False, "daily_loss_limit")
     assert monday.approved
+
+
+def test_engine_when_rule_is_set_to_latch_then_its_lockout_waits_for_an_operator() -> None:
+    # Arrange
+    engine = engine_with(DailyRealizedLoss(DailyRealizedLossParams(limit=D("-100"), latch=True)))
+    # Act
+    actions = lose(engine, "60.00")
+    engine.handle(ClockTicked(at(days=3)))  # long past the 17:00 reset
+    refused = engine.check(order(ts=at(days=3)))
+    engine.handle(ResetRequested(actor="ops", reason="reviewed", ts=at(days=3, seconds=1)))
+    approved = engine.check(order(order_id="o2", ts=at(days=3, seconds=2)))
+    # Assert
+    lock = actions[-1]
+    assert isinstance(lock, LockOut)
+    assert lock.until is None
+    assert lock.reason.endswith("(latched: only an operator's reset ends it)")
+    assert (refused.approved, refused.reason_code) == (False, "locked_out")
+    assert approved.approved

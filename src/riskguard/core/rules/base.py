@@ -53,6 +53,7 @@ class RuleParams:
     __pydantic_config__: ClassVar[Mapping[str, Any]] = {"extra": "forbid"}
 
     enabled: bool = True  # false: configured but off (it neither checks nor reacts)
+    latch: bool = False  # true: its lockouts never end by themselves, only by an operator's reset
 
 
 class AccountView:
