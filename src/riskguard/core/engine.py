@@ -230,7 +230,12 @@ class RiskEngine:
             refusal = None if rule is None else rule.refuses_reset(view, self.states[rule.name], lockout)
             if refusal is not None:
                 actions.append(
-                    RaiseAlert(rule=lockout.rule, reason=f"reset refused: {refusal}", level=AlertLevel.WARNING)
+                    RaiseAlert(
+                        rule=lockout.rule,
+                        reason=f"reset refused: {refusal}",
+                        level=AlertLevel.WARNING,
+                        account=lockout.scope.account,
+                    )
                 )
                 continue
             self.lockouts.clear(lockout.rule, lockout.scope)

@@ -453,6 +453,7 @@ def test_engine_when_reset_during_cooldown_then_refused_with_a_warning_and_accep
             reason="reset refused: the circuit breaker on A1 cools down until 2026-03-06 15:00:06 UTC "
             "(30 min after it tripped); reset it after that",
             level=AlertLevel.WARNING,
+            account="A1",
         )
     ]
     assert (still_locked.approved, still_locked.reason_code) == (False, "locked_out")
