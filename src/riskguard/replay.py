@@ -23,7 +23,7 @@ from riskguard.audit.log import AuditLog
 from riskguard.codec import parse_event
 from riskguard.config.schema import RiskConfig
 from riskguard.core.accounts import AccountSnapshot
-from riskguard.core.actions import Action
+from riskguard.core.actions import Action, LockOut
 from riskguard.core.decisions import Decision
 from riskguard.core.engine import RiskEngine
 from riskguard.core.errors import InvalidInput, UnknownInstrument
@@ -181,8 +181,8 @@ def action_record(number: int, action: Action) -> dict[str, Any]:
         value = getattr(action, item.name)
         if isinstance(value, Scope):
             record.update(_scope_fields(value))
-        elif value is not None and value != {}:
-            record[item.name] = to_jsonable(value)
+        elif (value is not None and value != {}) or (item.name == "until" and isinstance(action, LockOut)):
+            record[item.name] = to_jsonable(value)  # a lockout's "until": null means "until an operator resets it"
     record["reason"] = action.reason
     return record
 
