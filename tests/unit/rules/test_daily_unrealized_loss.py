@@ -81,7 +81,7 @@ def test_react_when_loss_just_below_limit_then_nothing() -> None:
     state, actions = marked(rule(), "17925.25")
     # Assert
     assert actions == []
-    assert state.breached == {}
+    assert state.fired == {}
 
 
 def test_react_when_loss_reaches_limit_exactly_then_flatten_cancel_and_lock_until_reset() -> None:
@@ -98,7 +98,7 @@ def test_react_when_loss_reaches_limit_exactly_then_flatten_cancel_and_lock_unti
         CancelAllOrders(rule=RULE, reason=reason, account="A1", symbol=None),
         LockOut(rule=RULE, reason=reason, scope=Scope(account="A1"), until=FRIDAY_RESET),
     ]
-    assert state.breached == {"A1": date(2026, 3, 6)}
+    assert state.fired == {"A1": date(2026, 3, 6)}
 
 
 def test_react_when_loss_over_limit_on_two_symbols_then_both_closed() -> None:
@@ -155,7 +155,7 @@ def test_react_when_already_breached_then_worse_marks_and_partial_closes_fire_no
     # Assert
     assert worse == []
     assert list(partial) == []
-    assert state.breached == {"A1": date(2026, 3, 6)}
+    assert state.fired == {"A1": date(2026, 3, 6)}
 
 
 def test_react_when_flat_after_breach_then_rearmed_and_new_position_breaching_fires_again() -> None:
@@ -171,7 +171,7 @@ def test_react_when_flat_after_breach_then_rearmed_and_new_position_breaching_fi
     state, again = marked(loss_rule, "17850.00", now=at(4), fills=fills, state=state)
     # Assert
     assert list(on_close) == []
-    assert state_after_flat.breached == {}
+    assert state_after_flat.fired == {}
     assert [type(a) for a in again] == [RaiseAlert, ClosePosition, CancelAllOrders, LockOut]
 
 
@@ -185,7 +185,7 @@ def test_react_when_new_trading_day_and_still_past_limit_then_fires_again() -> N
     assert [type(a) for a in first] == [RaiseAlert]
     assert first[0].reason.endswith("limit; no action is taken beyond this alert")
     assert [type(a) for a in next_day] == [RaiseAlert]
-    assert state.breached == {"A1": date(2026, 3, 7)}
+    assert state.fired == {"A1": date(2026, 3, 7)}
 
 
 def test_react_when_mark_moves_other_accounts_symbol_then_only_holders_checked() -> None:

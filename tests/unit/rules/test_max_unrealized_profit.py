@@ -81,7 +81,7 @@ def test_react_when_profit_just_below_target_then_nothing() -> None:
     state, actions = marked(rule(), "18249.75")
     # Assert
     assert actions == []
-    assert state.reached == {}
+    assert state.fired == {}
 
 
 def test_react_when_profit_reaches_target_exactly_then_flatten_cancel_and_lock_until_reset() -> None:
@@ -98,7 +98,7 @@ def test_react_when_profit_reaches_target_exactly_then_flatten_cancel_and_lock_u
         CancelAllOrders(rule=RULE, reason=reason, account="A1", symbol=None),
         LockOut(rule=RULE, reason=reason, scope=Scope(account="A1"), until=FRIDAY_RESET),
     ]
-    assert state.reached == {"A1": date(2026, 3, 6)}
+    assert state.fired == {"A1": date(2026, 3, 6)}
 
 
 def test_react_when_profit_over_target_on_two_symbols_then_both_closed() -> None:
@@ -148,7 +148,7 @@ def test_react_when_already_reached_then_better_marks_and_partial_closes_fire_no
     # Assert
     assert better == []
     assert list(partial) == []
-    assert state.reached == {"A1": date(2026, 3, 6)}
+    assert state.fired == {"A1": date(2026, 3, 6)}
 
 
 def test_react_when_flat_after_target_then_rearmed() -> None:
@@ -160,7 +160,7 @@ def test_react_when_flat_after_target_then_rearmed() -> None:
     state, actions = profit_rule.react(booked(view, make_fill("c1", "sell", "2", "18250.00", seconds=2)), view, state)
     # Assert
     assert list(actions) == []
-    assert state.reached == {}
+    assert state.fired == {}
 
 
 def test_react_when_new_trading_day_and_still_over_target_then_fires_again() -> None:
@@ -173,7 +173,7 @@ def test_react_when_new_trading_day_and_still_over_target_then_fires_again() -> 
     assert [type(a) for a in first] == [RaiseAlert]
     assert first[0].reason.endswith("target; no action is taken beyond this alert")
     assert [type(a) for a in next_day] == [RaiseAlert]
-    assert state.reached == {"A1": date(2026, 3, 7)}
+    assert state.fired == {"A1": date(2026, 3, 7)}
 
 
 def test_react_when_a_position_has_no_mark_then_no_target_is_guessed() -> None:

@@ -14,92 +14,39 @@ profit cannot be measured and new risk is refused (`price_unknown`). Exits are n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from riskguard.core.actions import Action
-from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
-from riskguard.core.events import Event, FillBooked, MarkUpdated
-from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, outcome_text, until_text
-from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
-from riskguard.core.schedule import ResetSchedule
+from riskguard.core.rules._floating_pnl import FiredToday, FloatingPnlParams, FloatingPnlRule
 
 __all__ = ["MaxUnrealizedProfit", "MaxUnrealizedProfitParams", "UnrealizedProfitState"]
 
+#: The rule's state: the accounts that crossed the threshold today (shared with its mirror rule).
+UnrealizedProfitState = FiredToday
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MaxUnrealizedProfitParams(RuleParams):
+class MaxUnrealizedProfitParams(FloatingPnlParams):
     target: Decimal  # the floating profit that is taken and ends the day, e.g. 1000 (USD)
-    reset_time: str = "17:00"  # when the trading day ends and the lockout with it, local time
-    timezone: str = "America/New_York"  # IANA name
-    on_breach: Enforcement = Enforcement.FLATTEN_AND_LOCK  # close, cancel and lock until the reset
 
 
-@dataclass(frozen=True, slots=True)
-class UnrealizedProfitState:
-    """Accounts that hit the target, with the trading day they hit it on, until they are flat again."""
-
-    reached: dict[str, date] = field(default_factory=dict)
-
-
-class MaxUnrealizedProfit(Rule[MaxUnrealizedProfitParams, UnrealizedProfitState]):
+class MaxUnrealizedProfit(FloatingPnlRule[MaxUnrealizedProfitParams]):
     name = "max_unrealized_profit"
-    gate = True
-    reactive = True
+    measures = "profit"
 
     def __init__(self, params: MaxUnrealizedProfitParams) -> None:
-        super().__init__(params)
         if not isinstance(params.target, Decimal) or not params.target.is_finite() or params.target <= 0:
             raise InvalidInput("target", params.target, "must be a profit amount greater than zero, e.g. 1000")
-        self.schedule = ResetSchedule.daily(params.reset_time, params.timezone)
+        super().__init__(params)
 
-    def initial_state(self) -> UnrealizedProfitState:
-        return UnrealizedProfitState()
+    def crossed(self, unrealized: Decimal) -> bool:
+        return unrealized >= self.params.target
 
-    def check(self, order: OrderRequest, view: AccountView, state: UnrealizedProfitState) -> Verdict:
-        symbols = dict.fromkeys([*view.symbols_held(order.account), order.symbol])
-        unpriced = [symbol for symbol in symbols if view.mark(symbol) is None]
-        if unpriced:
-            return Deny(
-                self.name,
-                "price_unknown",
-                f"no mark price for {', '.join(unpriced)}: the unrealized profit of {order.account} cannot be "
-                "measured, so new risk is refused until a price arrives",
-            )
-        return ALLOW
-
-    def react(
-        self, event: Event, view: AccountView, state: UnrealizedProfitState
-    ) -> tuple[UnrealizedProfitState, Sequence[Action]]:
-        if isinstance(event, FillBooked):
-            accounts = [event.fill.account]
-        elif isinstance(event, MarkUpdated):
-            accounts = list(dict.fromkeys(p.account for p in view.ledger.open_positions(symbol=event.symbol)))
-        else:
-            return state, ()
-        today = self.schedule.trading_day(view.now)
-        reached = dict(state.reached)
-        actions: list[Action] = []
-        for account in accounts:
-            if not view.positions(account):
-                reached.pop(account, None)
-                continue
-            if reached.get(account) == today:
-                continue
-            for currency, totals in view.ledger.totals(account=account).items():
-                profit = totals.unrealized_pnl
-                if totals.open_positions and profit is not None and profit >= self.params.target:
-                    reached[account] = today
-                    until = self.schedule.next_reset(view.now)
-                    reason = (
-                        f"Unrealized profit {fmt(profit, currency)} on {account} reached the "
-                        f"{fmt(self.params.target, currency)} target; "
-                        f"{outcome_text(self.params.on_breach, until_text(until, self.schedule), closed='positions are closed to take the profit')}"
-                    )
-                    actions += breach_actions(self.name, self.params.on_breach, view, account, reason, until)
-                    break
-        return UnrealizedProfitState(reached), actions
+    def sentence(self, account: str, unrealized: Decimal, currency: str, until: datetime) -> str:
+        ending = outcome_text(
+            self.params.on_breach, until_text(until, self.schedule), closed="positions are closed to take the profit"
+        )
+        return f"Unrealized profit {fmt(unrealized, currency)} on {account} reached the {fmt(self.params.target, currency)} target; {ending}"
