@@ -83,6 +83,7 @@ class Ledger:
         self._seen: dict[tuple[str, str], Fill] = {}
         self._marks: dict[str, Mark] = {}
         self.duplicates = 0
+        self.version = 0  # rises with every change to positions or marks, for readers that cache
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -126,6 +127,7 @@ class Ledger:
         if current is not None and checked_ts < current.ts:
             return False
         self._marks[symbol] = Mark(checked_price, checked_ts)
+        self.version += 1
         for key in self._open_by_symbol.get(symbol, ()):
             self._open[key] = _widened(self._open[key], checked_price)
         return True
@@ -171,6 +173,7 @@ class Ledger:
 
         # Everything above only computed; from here on the ledger changes, and nothing can fail.
         self._seen[seen_key] = fill
+        self.version += 1
         if applied.closed is not None:
             self._record_closed(applied.closed)
         if applied.position is None:

@@ -9,7 +9,7 @@ day is 07:30 UTC, which the new wall clock reads as 03:30.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,11 +43,26 @@ def parse_time_of_day(field: str, value: object) -> time:
 @dataclass(frozen=True, slots=True)
 class ResetSchedule:
     """Resets every day at `at` local time in `timezone`, or once a week on `weekday`
-    (0 = Monday ... 6 = Sunday) when it is given."""
+    (0 = Monday ... 6 = Sunday) when it is given.
+
+    The last period asked about is remembered, so the rules that ask on every order pay the
+    calendar arithmetic once per period, not once per call."""
 
     at: time
     timezone: ZoneInfo
     weekday: int | None = None
+    _last: list[tuple[datetime, datetime]] = field(default_factory=list, compare=False, repr=False)
+
+    def period(self, ts: datetime) -> tuple[datetime, datetime]:
+        """(start, end) of the period holding `ts`: start <= ts < end, both UTC."""
+        if self._last:
+            start, end = self._last[0]
+            if start <= ts < end:
+                return start, end
+        start = self._period_start(ts)
+        end = self._next_reset(start)
+        self._last[:] = [(start, end)]
+        return start, end
 
     @classmethod
     def daily(cls, at: str, timezone: str) -> ResetSchedule:
@@ -66,6 +81,13 @@ class ResetSchedule:
 
     def period_start(self, ts: datetime) -> datetime:
         """The last reset at or before `ts` (UTC)."""
+        return self.period(ts)[0]
+
+    def next_reset(self, ts: datetime) -> datetime:
+        """The first reset strictly after `ts` (UTC)."""
+        return self.period(ts)[1]
+
+    def _period_start(self, ts: datetime) -> datetime:
         day = ts.astimezone(self.timezone).date()
         for back in range(8 if self.weekday is not None else 2):
             candidate_day = day - timedelta(days=back)
@@ -76,8 +98,7 @@ class ResetSchedule:
                 return boundary
         return self._boundary_on(day - timedelta(days=8 if self.weekday is not None else 2))  # pragma: no cover
 
-    def next_reset(self, ts: datetime) -> datetime:
-        """The first reset strictly after `ts` (UTC)."""
+    def _next_reset(self, ts: datetime) -> datetime:
         day = ts.astimezone(self.timezone).date()
         for ahead in range(9 if self.weekday is not None else 3):
             candidate_day = day + timedelta(days=ahead)
@@ -91,8 +112,7 @@ class ResetSchedule:
     def trading_day(self, ts: datetime) -> date:
         """The calendar day (in the schedule's timezone) on which most of `ts`'s period falls:
         with a 17:00 New York reset, Sunday 18:00 belongs to Monday, as CME counts it."""
-        start = self.period_start(ts)
-        end = self.next_reset(start)
+        start, end = self.period(ts)
         return (start + (end - start) / 2).astimezone(self.timezone).date()
 
     def __str__(self) -> str:
