@@ -10,58 +10,86 @@ import sys
 
 import nautilus_trader
 
-from bench import ledger
+from bench import gate, ledger
 
 __all__ = ["main"]
 
 FULL_FILLS = 200_000
 QUICK_FILLS = 20_000
+FULL_ORDERS = 50_000
+QUICK_ORDERS = 5_000
+BENCHMARKS = ("ledger", "gate")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Benchmark riskguard's position ledger beside NautilusTrader's Position on the same fills. "
-            "Prints one JSON object per figure on stdout: name, value, unit, peer, peer_value, ratio "
-            "(value / peer_value; above 1 means riskguard is faster)."
+            "Benchmark riskguard's position ledger beside NautilusTrader's Position on the same fills, and its "
+            "pre-trade gate beside NautilusTrader's RiskEngine on the same orders (plus its event throughput). "
+            "Prints one JSON object per figure on stdout: name, value, unit, peer, peer_value, ratio (above 1 "
+            "means riskguard is better: value / peer_value for rates, peer_value / value for latencies)."
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true", help=f"{QUICK_FILLS:,} fills and 3 rounds instead of {FULL_FILLS:,} and 5"
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_FILLS:,} fills, {QUICK_ORDERS:,} orders and events, 3 rounds "
+        f"instead of {FULL_FILLS:,}, {FULL_ORDERS:,} and 5",
     )
-    parser.add_argument("--fills", type=int, help="number of fills in the stream (overrides --quick)")
+    parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark only (default: all of them)")
+    parser.add_argument("--fills", type=int, help="number of fills in the ledger stream (overrides --quick)")
+    parser.add_argument(
+        "--orders", type=int, help="number of orders, and of events, in the gate benchmark (overrides --quick)"
+    )
     parser.add_argument("--repeats", type=int, help="rounds per side; the best one counts (overrides --quick)")
-    parser.add_argument("--seed", type=int, default=20260306, help="seed of the fill stream (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=20260306, help="seed of the streams (default %(default)s)")
     args = parser.parse_args(argv)
 
     length = args.fills or (QUICK_FILLS if args.quick else FULL_FILLS)
+    orders = args.orders or (QUICK_ORDERS if args.quick else FULL_ORDERS)
     repeats = args.repeats or (3 if args.quick else 5)
-    if length < 1 or repeats < 1:
-        parser.error("--fills and --repeats must be at least 1")
+    if length < 1 or orders < 1 or repeats < 1:
+        parser.error("--fills, --orders and --repeats must be at least 1")
+    selected = (args.only,) if args.only else BENCHMARKS
 
-    _print_machine(length, repeats, args.seed)
-    try:
-        figures = ledger.run(length, repeats, args.seed)
-    except ledger.DisagreementError as exc:
-        print(f"bench: stopped before timing: riskguard and the peer disagree: {exc}", file=sys.stderr)
-        return 1
-    for figure in figures:
-        print(json.dumps(figure.as_json()), flush=True)
+    _print_machine(selected, length, orders, repeats, args.seed)
+    if "ledger" in selected:
+        try:
+            figures = ledger.run(length, repeats, args.seed)
+        except ledger.DisagreementError as exc:
+            print(f"bench: stopped before timing: riskguard and the peer disagree: {exc}", file=sys.stderr)
+            return 1
+        _print_figures(figures)
+    if "gate" in selected:
+        try:
+            figures = gate.run(orders, repeats, args.seed)
+        except gate.GateSetupError as exc:
+            print(f"bench: stopped before timing the gate: {exc}", file=sys.stderr)
+            return 1
+        _print_figures(figures)
     return 0
 
 
-def _print_machine(length: int, repeats: int, seed: int) -> None:
+def _print_figures(figures: list[ledger.Figure]) -> None:
+    for figure in figures:
+        print(json.dumps(figure.as_json()), flush=True)
+
+
+def _print_machine(selected: tuple[str, ...], length: int, orders: int, repeats: int, seed: int) -> None:
     facts = {
         "cpu": _cpu_model(),
         "cores": f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "nautilus_trader": nautilus_trader.__version__,
         "platform": platform.platform(),
-        "stream": f"{length:,} fills, seed {seed}, best of {repeats}",
     }
+    if "ledger" in selected:
+        facts["stream"] = f"{length:,} fills, seed {seed}, best of {repeats}"
+    if "gate" in selected:
+        facts["gate"] = f"{orders:,} orders and {orders:,} events, seed {seed}, best of {repeats}"
     for name, value in facts.items():
-        print(f"{name}: {value}", file=sys.stderr)
+        print(f"{name}: {value}", file=sys.stderr, flush=True)
 
 
 def _cpu_model() -> str:
