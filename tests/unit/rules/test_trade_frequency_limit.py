@@ -144,7 +144,7 @@ def test_check_when_per_session_cap_on_dst_day_then_count_restarts_at_local_rese
 ) -> None:
     # Arrange: cap 2 per session, two trades just before the reset
     limit = rule(per_session=2)
-    state = trades(*(utc(ts) for ts in trade_times))
+    state, _, _ = feed(limit, [fill(f"f{i}", "buy", utc(ts)) for i, ts in enumerate(trade_times)])
     # Act
     refused = limit.check(order(), make_view(utc(refused_at)), state)
     allowed = limit.check(order(), make_view(utc(allowed_at)), state)

@@ -92,12 +92,23 @@ class FloatingPnlRule(Rule[P, FiredToday], ABC, Generic[P]):
                 continue
             if fired.get(account) == today:
                 continue
-            for currency, totals in view.ledger.totals(account=account).items():
-                unrealized = totals.unrealized_pnl
-                if totals.open_positions and unrealized is not None and self.crossed(unrealized):
+            for currency, unrealized in _unrealized_by_currency(view, account).items():
+                if unrealized is not None and self.crossed(unrealized):
                     fired[account] = today
                     until = self.schedule.next_reset(view.now)
                     reason = self.sentence(account, unrealized, currency, until)
                     actions += breach_actions(self.name, self.params.on_breach, view, account, reason, until)
                     break
         return FiredToday(fired), actions
+
+
+def _unrealized_by_currency(view: AccountView, account: str) -> dict[str, Decimal | None]:
+    """The account's open positions at their marks, summed per currency; None where one has no mark."""
+    sums: dict[str, Decimal | None] = {}
+    for position in view.positions(account):
+        mark = view.mark(position.symbol)
+        so_far = sums.get(position.currency, Decimal(0))
+        sums[position.currency] = (
+            None if mark is None or so_far is None else so_far + position.unrealized_pnl(mark.price)
+        )
+    return sums

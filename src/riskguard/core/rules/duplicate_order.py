@@ -6,7 +6,9 @@ compare by value, so 1 and 1.0 are the same). Every order the gate approves is r
 (the engine feeds `OrderApproved`), exits included; refused ones are not. The window at `now`
 is (now - window_seconds, now]: an identical order is refused (`duplicate_order`) while the
 earlier approval is inside it, and allowed again from the instant it is exactly
-`window_seconds` old. Only approvals inside the window are kept, one per distinct order.
+`window_seconds` old. Only approvals inside the window are kept, one per distinct order, in the
+order they were approved (so the oldest, the first to leave the window, are pruned from the front:
+an approval costs O(approvals in the window), however long the history).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class DuplicateOrderParams(RuleParams):
 
 @dataclass(frozen=True, slots=True)
 class DuplicateOrderState:
-    """When each distinct order was last approved, for approvals still inside the window."""
+    """When each distinct order was last approved, for approvals still inside the window, oldest
+    first (the order of approval)."""
 
     approved: dict[OrderKey, datetime] = field(default_factory=dict)
 
@@ -79,8 +82,16 @@ class DuplicateOrder(Rule[DuplicateOrderParams, DuplicateOrderState]):
             return state, ()
         key = _key(event.order)
         since = view.now - self.window
-        approved = {k: ts for k, ts in state.approved.items() if k != key and ts > since}
+        approved = state.approved.copy()
+        approved.pop(key, None)  # approved again: it moves to the end, with its new time
         approved[key] = view.now
+        expired = []
+        for old_key, ts in approved.items():  # oldest first: stop at the first one still inside
+            if ts > since:
+                break
+            expired.append(old_key)
+        for old_key in expired:
+            del approved[old_key]
         return DuplicateOrderState(approved), ()
 
 

@@ -6,11 +6,14 @@ approval exactly 60 s old has left it. With `max_orders_per_minute` approvals in
 next order is refused (`order_rate_limit`) until the oldest of them leaves it; the count
 itself may reach the limit (the 10th order in a minute is allowed, the 11th refused). Exits are
 never refused: the engine approves them before any rule. The state keeps, per account and
-symbol, only the latest `max_orders_per_minute` approval times inside the window.
+symbol, the latest `max_orders_per_minute` approval times, oldest first (all a check needs): an
+approval prunes only its own key's times that have left the window, and drops the keys whose
+every time has left it, so it costs O(limit + keys), however long the history.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,7 +37,9 @@ class OrderRateLimitParams(RuleParams):
 
 @dataclass(frozen=True, slots=True)
 class OrderRateState:
-    """Approval times in the window, oldest first, per (account, symbol)."""
+    """The latest approval times (at most the limit), oldest first, per (account, symbol). A key's
+    times are pruned when it gets an approval, so some may have left the window since; a check
+    counts only those inside it."""
 
     approvals: dict[tuple[str, str], tuple[datetime, ...]] = field(default_factory=dict)
 
@@ -55,26 +60,35 @@ class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
 
     def check(self, order: OrderRequest, view: AccountView, state: OrderRateState) -> Verdict:
         limit = self.params.max_orders_per_minute
-        recent = _in_window(state.approvals.get((order.account, order.symbol), ()), view.now)
-        if len(recent) + 1 <= limit:
+        times = state.approvals.get((order.account, order.symbol), ())
+        # the times are in order: those in (now - 60 s, now] are times[first:last]
+        first = bisect_right(times, view.now - WINDOW)
+        last = bisect_right(times, view.now, first)
+        count = last - first
+        if count + 1 <= limit:
             return ALLOW
-        frees_at = recent[len(recent) - limit] + WINDOW
+        frees_at = times[last - limit] + WINDOW
         return Deny(
             self.name,
             "order_rate_limit",
-            f"{len(recent)} {order.symbol} orders of {order.account} were approved in the last 60 s, the limit of "
+            f"{count} {order.symbol} orders of {order.account} were approved in the last 60 s, the limit of "
             f"{limit} per minute; the next one is accepted from {_utc_second(frees_at)}",
         )
 
     def react(self, event: Event, view: AccountView, state: OrderRateState) -> tuple[OrderRateState, Sequence[Action]]:
         if not isinstance(event, OrderApproved):
             return state, ()
+        now, limit = view.now, self.params.max_orders_per_minute
+        since = now - WINDOW
         key = (event.order.account, event.order.symbol)
-        approvals = {
-            k: kept for k, times in state.approvals.items() if k != key and (kept := _in_window(times, view.now))
-        }
-        stamps = (*_in_window(state.approvals.get(key, ()), view.now), view.now)
-        approvals[key] = stamps[-self.params.max_orders_per_minute :]
+        times = state.approvals.get(key, ())
+        if times and times[-1] > now:  # the time went back (never in the engine): the window at now
+            times = _in_window(times, now)
+            first = max(0, len(times) + 1 - limit)
+        else:  # in order: drop the times that have left the window, keep at most the latest limit - 1
+            first = max(bisect_right(times, since), len(times) + 1 - limit)
+        approvals = {k: kept for k, kept in state.approvals.items() if k != key and kept[-1] > since}
+        approvals[key] = (*times[first:], now)
         return OrderRateState(approvals), ()
 
 

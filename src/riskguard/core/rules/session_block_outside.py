@@ -15,6 +15,10 @@ the next session opens. At the session end exactly, the session is over. React: 
 the rule saw open ends (a clock tick at `next_deadline`, or any later event that finds the time
 past the end), every account with positions or working orders is flattened and its orders
 cancelled, once per session end (`flatten_at_session_end`). Exits are never blocked.
+
+The state remembers the end of the session seen open, or, for a session whose end is not yet in
+sight (a 24/7 calendar), until when no event can find its end, having looked further ahead once;
+until then an event, and a check, costs one comparison instead of working the calendar out.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _OPENING_HORIZON_DAYS = 400  # how far ahead the next opening is looked for (holidays may close weeks)
 _END_HORIZON_DAYS = 15  # how far ahead a session's end is looked for; a longer session has no end yet
+_QUIET_HORIZON_DAYS = 2 * _END_HORIZON_DAYS  # looked over when no end is found, so the next days need no look
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,9 +56,13 @@ class SessionBlockOutsideParams(RuleParams):
 
 @dataclass(frozen=True, slots=True)
 class SessionState:
-    """`open_until`: the end (UTC) of the session the rule last saw open, until it has acted on it."""
+    """`open_until`: the end (UTC) of the session the rule last saw open, until it has acted on it.
+    `quiet_until` (with no `open_until`): the session the rule last saw open has no end in sight,
+    and stays open, with no end in sight either (see `session_end`), for every instant from then
+    to `quiet_until`."""
 
     open_until: datetime | None = None
+    quiet_until: datetime | None = None
 
 
 class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
@@ -97,15 +106,36 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
         """When the session containing `ts` ends, windows that touch or overlap joined; None when
         `ts` is outside, or when the session runs on for more than two weeks (a 24/7 calendar:
         its end is found by a later event, once it is near)."""
+        return self._look_ahead(ts).open_until
+
+    def _look_ahead(self, ts: datetime) -> SessionState:
+        """What an event at `ts` leaves to remember: `open_until`, the end of the session containing
+        `ts` when it lies within `_END_HORIZON_DAYS` local days (what `session_end` returns); else,
+        inside a session, `quiet_until`. The calendar is then looked over `_QUIET_HORIZON_DAYS`
+        days: when the session runs unbroken over local days d0 .. d0 + k - 1 (d0: `ts`'s day; k:
+        all of them, or those before the day a break is seen), a later event in the session on a
+        day up to d0 + k - `_END_HORIZON_DAYS` looks for the end only over days of that stretch,
+        where it finds no break either. `quiet_until` is the first instant of the day after that
+        (or the session's end, when earlier): until then an event has nothing to work out."""
         window = self.session_at(ts)
         if window is None:
-            return None
+            return SessionState()
+        day = ts.astimezone(self.timezone).date()
         end = window[1]
-        for start, later_end in self._windows_from(ts.astimezone(self.timezone).date(), _END_HORIZON_DAYS):
-            if start > end:
-                return end
-            end = max(end, later_end)
-        return None
+        for ahead in range(_QUIET_HORIZON_DAYS):
+            for start, later_end in self._windows_on(day + timedelta(days=ahead)):
+                if start > end:
+                    if ahead < _END_HORIZON_DAYS:
+                        return SessionState(end)
+                    return SessionState(quiet_until=self._quiet_until(day, ahead, end))
+                end = max(end, later_end)
+        return SessionState(quiet_until=self._quiet_until(day, _QUIET_HORIZON_DAYS, end))
+
+    def _quiet_until(self, day: date, unbroken_days: int, open_until: datetime) -> datetime:
+        """The first instant of local day `day + unbroken_days - _END_HORIZON_DAYS + 1`, or `open_until`
+        when earlier (days without windows at the end of the stretch)."""
+        last_quiet_day = day + timedelta(days=unbroken_days - _END_HORIZON_DAYS + 1)
+        return min(open_until, self._instant(last_quiet_day, 0))
 
     def next_open(self, ts: datetime) -> datetime | None:
         """The start of the first window after `ts`, or None within the horizon."""
@@ -115,7 +145,7 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
     # -- gate and reaction -----------------------------------------------------------------
 
     def check(self, order: OrderRequest, view: AccountView, state: SessionState) -> Verdict:
-        if self.session_at(view.now) is not None:
+        if _open_at(state, view.now) or self.session_at(view.now) is not None:
             return ALLOW
         today = view.now.astimezone(self.timezone).date()
         why = f"{today.isoformat()} is a holiday" if today in self.holidays else "it is outside trading hours"
@@ -130,16 +160,12 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
     def react(self, event: Event, view: AccountView, state: SessionState) -> tuple[SessionState, Sequence[Action]]:
         if isinstance(event, OrderApproved) or not self.params.flatten_at_session_end:
             return state, ()  # an approval may only be counted, never acted on
+        if _open_at(state, view.now):
+            return state, ()  # still the session already seen, its end known or not in sight: nothing to work out
         actions: list[Action] = []
         if state.open_until is not None:
-            if view.now < state.open_until:
-                return state, ()  # still the session already seen: nothing to work out
             actions = self._flatten(view, state.open_until)
-            state = SessionState()
-        end = self.session_end(view.now)
-        if end is not None and end != state.open_until:
-            state = SessionState(end)
-        return state, actions
+        return self._look_ahead(view.now), actions
 
     def next_deadline(self, view: AccountView, state: SessionState) -> datetime | None:
         return state.open_until
@@ -157,6 +183,12 @@ class SessionBlockOutside(Rule[SessionBlockOutsideParams, SessionState]):
     def _local(self, ts: datetime) -> str:
         local = ts.astimezone(self.timezone)
         return f"{local.strftime('%a %Y-%m-%d %H:%M')} {self.timezone.key}"
+
+
+def _open_at(state: SessionState, now: datetime) -> bool:
+    """Does `state` (left by an event at or before `now`) tell that `now` is inside a session?"""
+    until = state.open_until if state.open_until is not None else state.quiet_until
+    return until is not None and now < until
 
 
 def _parse_sessions(sessions: object) -> dict[int, list[tuple[int, int]]]:

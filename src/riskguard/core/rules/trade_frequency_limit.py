@@ -15,14 +15,21 @@ exceed it. A fill that takes a window over its cap locks the account out (by def
 per-minute or per-hour breach, until the next session reset after a per-session one. Later
 fills do not fire again while the lockout lasts, unless a per-session breach lengthens it. An
 operator reset of this rule (or of every rule) for an account forgets its counted trades too.
+
+The state keeps per account the trades of the longest per-minute/per-hour window, a count of the
+current session's trades (with the session's start), and the ids of the counted orders in a
+structure that adds and finds one in O(log n): a fill costs O(trades in the hour) at most, however
+long the session.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from operator import itemgetter
 
 from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
@@ -34,11 +41,19 @@ from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams
 from riskguard.core.schedule import ResetSchedule, parse_time_of_day, require_timezone
 from riskguard.core.scope import Scope
 
-__all__ = ["AccountTrades", "TradeCount", "TradeFrequencyLimit", "TradeFrequencyLimitParams", "TradeFrequencyState"]
+__all__ = [
+    "AccountTrades",
+    "CountedOrders",
+    "TradeCount",
+    "TradeFrequencyLimit",
+    "TradeFrequencyLimitParams",
+    "TradeFrequencyState",
+]
 
 ENTRIES = (PositionChange.OPENED, PositionChange.INCREASED, PositionChange.FLIPPED)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+_time = itemgetter(0)  # the time of a (time, order id) trade
 
 
 class TradeCount(StrEnum):
@@ -59,12 +74,47 @@ class TradeFrequencyLimitParams(RuleParams):
 
 
 @dataclass(frozen=True, slots=True)
+class CountedOrders:
+    """The ids of the counted orders, each with the time of its counted trade, to recognise a later
+    part of one. Kept in levels of roughly doubling size, oldest first, each `(latest time, {order
+    id: time})` and never changed once built: adding an id merges the newest levels (each id is
+    copied O(log n) times over its life), finding one looks in O(log n) levels, newest first, and a
+    level whose latest time has left every window is dropped whole."""
+
+    levels: tuple[tuple[datetime, dict[str, datetime]], ...] = ()
+
+    def counted_since(self, order_id: str, since: datetime) -> bool:
+        """Was `order_id` counted with a trade at or after `since`? Its latest entry decides: an
+        order is counted again only once its earlier trade has left every window for good."""
+        for _, ids in reversed(self.levels):
+            ts = ids.get(order_id)
+            if ts is not None:
+                return ts >= since
+        return False
+
+    def add(self, order_id: str, ts: datetime, since: datetime) -> CountedOrders:
+        """With `order_id` counted at `ts`; levels holding nothing at or after `since` are dropped."""
+        levels = [level for level in self.levels if level[0] >= since]
+        latest, ids = ts, {order_id: ts}
+        while levels and len(levels[-1][1]) <= len(ids):
+            older_latest, older = levels.pop()
+            latest, ids = max(latest, older_latest), {**older, **ids}
+        levels.append((latest, ids))
+        return CountedOrders(tuple(levels))
+
+
+@dataclass(frozen=True, slots=True)
 class AccountTrades:
-    """One account's recent trades, oldest first, as (time, order id); and its lockout, if any."""
+    """One account's trades in the longest per-minute/per-hour window, oldest first, as (time, order
+    id); its lockout, if any; its trades in the session that began at `session_start` (None: no
+    per-session cap); and the counted orders, recognised while in the longest window."""
 
     trades: tuple[tuple[datetime, str], ...] = ()
     locked_until: datetime | None = None
     session_lock: bool = False  # the lockout runs to a session reset
+    session_start: datetime | None = None  # the session `session_trades` counts in
+    session_trades: int = 0  # trades at or after session_start
+    orders: CountedOrders = field(default_factory=CountedOrders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,33 +153,43 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
             parse_time_of_day("session_reset_time", params.session_reset_time),
             require_timezone("timezone", params.timezone),
         )
+        self.sliding = tuple(
+            (label, limit, width)
+            for label, limit, width in (("per minute", params.per_minute, MINUTE), ("per hour", params.per_hour, HOUR))
+            if limit is not None
+        )
+        # trades before now - this are in no per-minute/per-hour window (with neither cap: none are kept)
+        self.longest = self.sliding[-1][2] if self.sliding else timedelta(0)
 
     def initial_state(self) -> TradeFrequencyState:
         return TradeFrequencyState()
 
-    def _caps(self, trades: tuple[tuple[datetime, str], ...], now: datetime) -> list[_Cap]:
-        """Each cap in force with its window's count at `now`, shortest window first."""
+    def _over(self, account: AccountTrades, now: datetime, session: datetime | None, more: int) -> list[_Cap]:
+        """The caps in force whose window at `now` holds more than the limit with `more` trades
+        added (1: the gate's "one more would exceed it"; 0: already over), each with its count,
+        shortest window first; `session` is the start of the session at `now` (None: no
+        per-session cap)."""
         caps = []
-        for label, limit, width in (
-            ("per minute", self.params.per_minute, MINUTE),
-            ("per hour", self.params.per_hour, HOUR),
-        ):
-            if limit is not None:
-                inside = [ts for ts, _ in trades if now - width < ts <= now]
-                # at the cap, room comes back when the oldest trade that must leave leaves: at its ts + width
-                reopens = inside[len(inside) - limit] + width if len(inside) >= limit else now
-                caps.append(_Cap(label, limit, now - width, True, reopens, len(inside)))
-        if self.params.per_session is not None:
-            start = self.schedule.period_start(now)
-            inside = [ts for ts, _ in trades if start <= ts <= now]
-            caps.append(
-                _Cap("per session", self.params.per_session, start, False, self.schedule.next_reset(now), len(inside))
-            )
+        trades = account.trades
+        for label, limit, width in self.sliding:
+            # the trades are in time order: those in (now - width, now] are trades[first:last]
+            first = bisect_right(trades, now - width, key=_time)
+            last = bisect_right(trades, now, first, key=_time)
+            count = last - first
+            if count + more > limit:
+                # room comes back when the oldest trade that must leave leaves: at its ts + width
+                reopens = trades[last - limit][0] + width
+                caps.append(_Cap(label, limit, now - width, True, reopens, count))
+        if self.params.per_session is not None and session is not None:
+            limit = self.params.per_session
+            count = account.session_trades if account.session_start == session else 0
+            if count + more > limit:
+                caps.append(_Cap("per session", limit, session, False, self.schedule.next_reset(now), count))
         return caps
 
     def check(self, order: OrderRequest, view: AccountView, state: TradeFrequencyState) -> Verdict:
-        trades = state.accounts.get(order.account, AccountTrades()).trades
-        full = [cap for cap in self._caps(trades, view.now) if cap.count >= cap.limit]
+        account = state.accounts.get(order.account, _NO_TRADES)
+        full = self._over(account, view.now, self._session(view.now), 1)
         if not full:
             return ALLOW
         cap = max(full, key=lambda c: c.reopens)  # the one that holds the account back longest
@@ -150,12 +210,24 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         if self.params.count is TradeCount.ENTRIES and event.applied.change not in ENTRIES:
             return state, ()
         fill, now = event.fill, view.now
-        current = state.accounts.get(fill.account, AccountTrades())
-        kept = tuple(trade for trade in current.trades if trade[0] >= self._oldest_needed(now))
-        if any(order_id == fill.order_id for _, order_id in kept):  # a later part of a counted order
-            return _with(state, fill.account, replace(current, trades=kept)), ()
-        updated = replace(current, trades=tuple(sorted((*kept, (fill.ts, fill.order_id)))))
-        over = [cap for cap in self._caps(updated.trades, now) if cap.count > cap.limit]
+        current = state.accounts.get(fill.account, _NO_TRADES)
+        period = self._session(now)
+        kept = current.trades[bisect_left(current.trades, now - self.longest, key=_time) :]
+        in_session = current.session_trades if current.session_start == period else 0
+        oldest = self._oldest_needed(now, period)
+        if current.orders.counted_since(fill.order_id, oldest):  # a later part of a counted order
+            pruned = replace(current, trades=kept, session_start=period, session_trades=in_session)
+            return _with(state, fill.account, pruned), ()
+        trade = (fill.ts, fill.order_id)
+        at = bisect_right(kept, trade)
+        updated = replace(
+            current,
+            trades=(*kept, trade) if at == len(kept) else (*kept[:at], trade, *kept[at:]),
+            session_start=period,
+            session_trades=in_session + 1 if period is not None and fill.ts >= period else in_session,
+            orders=current.orders.add(fill.order_id, fill.ts, oldest),
+        )
+        over = self._over(updated, now, period, 0)
         if not over:
             return _with(state, fill.account, updated), ()
         cap = max(over, key=lambda c: self._until(c, now))  # the breach that locks longest
@@ -174,16 +246,14 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         """How long a breach of `cap` locks: the cooldown, or the session's end."""
         return now + self.cooldown if cap.sliding else cap.reopens
 
-    def _oldest_needed(self, now: datetime) -> datetime:
-        """Trades before this instant are in no window any more and are dropped."""
-        oldest = now
-        if self.params.per_hour is not None:
-            oldest = now - HOUR
-        elif self.params.per_minute is not None:
-            oldest = now - MINUTE
-        if self.params.per_session is not None:
-            oldest = min(oldest, self.schedule.period_start(now))
-        return oldest
+    def _session(self, now: datetime) -> datetime | None:
+        """The start of the session at `now`, when there is a per-session cap."""
+        return None if self.params.per_session is None else self.schedule.period_start(now)
+
+    def _oldest_needed(self, now: datetime, session: datetime | None) -> datetime:
+        """Trades before this instant are in no window any more: their orders are not recognised."""
+        oldest = now - self.longest
+        return oldest if session is None else min(oldest, session)
 
     def _window(self, cap: _Cap) -> str:
         if cap.sliding:
@@ -213,6 +283,9 @@ def _reset(state: TradeFrequencyState, scope: Scope) -> TradeFrequencyState:
     return TradeFrequencyState(
         {account: trades for account, trades in state.accounts.items() if scope.account not in (None, account)}
     )
+
+
+_NO_TRADES = AccountTrades()
 
 
 def _with(state: TradeFrequencyState, account: str, trades: AccountTrades) -> TradeFrequencyState:
