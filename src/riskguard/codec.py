@@ -14,6 +14,7 @@ from riskguard.core._validate import require_id
 from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import (
+    ActionFailed,
     ClockTicked,
     HaltRequested,
     MarkUpdated,
@@ -41,6 +42,7 @@ Event = (
     | ResetRequested
     | HaltRequested
     | ResumeRequested
+    | ActionFailed
 )
 _SCOPE = {"account", "strategy", "symbol"}
 
@@ -56,6 +58,7 @@ _REQUIRED: dict[str, set[str]] = {
     "reset": {"ts", "actor", "reason"},
     "halt": {"ts", "actor", "reason"},
     "resume": {"ts", "actor", "reason"},
+    "action_failed": {"ts", "action_id", "rule", "action", "account", "reason"},
 }
 _OPTIONAL: dict[str, set[str]] = {
     "fill": {"fee", "order_id"},
@@ -69,6 +72,7 @@ _OPTIONAL: dict[str, set[str]] = {
     "reset": {"rule", *_SCOPE},
     "halt": set(_SCOPE),
     "resume": set(_SCOPE),
+    "action_failed": {"symbol"},
 }
 EVENT_TYPES = tuple(_REQUIRED)
 
@@ -197,6 +201,18 @@ def _resume(o: Mapping[str, Any]) -> ResumeRequested:
     return ResumeRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"], scope=_scope(o))
 
 
+def _action_failed(o: Mapping[str, Any]) -> ActionFailed:
+    return ActionFailed(
+        action_id=o["action_id"],
+        rule=o["rule"],
+        action=o["action"],
+        account=o["account"],
+        reason=o["reason"],
+        ts=o["ts"],
+        symbol=o.get("symbol"),
+    )
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
     "fill": _fill,
     "mark": _mark,
@@ -209,4 +225,5 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
     "reset": _reset,
     "halt": _halt,
     "resume": _resume,
+    "action_failed": _action_failed,
 }

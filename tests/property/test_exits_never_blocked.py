@@ -49,6 +49,7 @@ rules:
   max_position_size: {limit_qty: 0.00001, limit_notional: 1, limit_pct: 0.01}
   max_exposure: {limit: 1, limit_pct: 0.01}
   repeated_execution_throttle: {max_fills: 1, window_seconds: 86400}
+  drawdown_kill_switch: {max_drawdown_pct: 1}
 """
 
 

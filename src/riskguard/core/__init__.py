@@ -34,6 +34,7 @@ from riskguard.core.errors import (
     UnknownInstrument,
 )
 from riskguard.core.events import (
+    ActionFailed,
     ClockTicked,
     Event,
     FillBooked,
@@ -66,6 +67,7 @@ __all__ = [
     "AccountSnapshot",
     "AccountView",
     "Action",
+    "ActionFailed",
     "AlertLevel",
     "Allow",
     "AuditChainBroken",

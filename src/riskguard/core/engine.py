@@ -29,6 +29,7 @@ from riskguard.core.decisions import Decision, Deny
 from riskguard.core.enums import PositionChange
 from riskguard.core.errors import InvalidInput, InvariantViolation
 from riskguard.core.events import (
+    ActionFailed,
     ClockTicked,
     Event,
     FillBooked,
@@ -184,7 +185,7 @@ class RiskEngine:
             self.venue_positions[(event.account, event.symbol)] = event.net_qty
         elif isinstance(event, OperatorCommand):
             self._apply_command(event, actions)
-        elif not isinstance(event, ClockTicked):
+        elif not isinstance(event, ClockTicked | ActionFailed):
             raise InvalidInput("event", type(event).__name__, "is not an event the engine knows")
         return event
 

@@ -19,6 +19,7 @@ from riskguard.core.orders import OrderRequest
 from riskguard.core.scope import Scope
 
 __all__ = [
+    "ActionFailed",
     "ClockTicked",
     "Event",
     "FillBooked",
@@ -169,6 +170,30 @@ class ResumeRequested(OperatorCommand):
 
 
 @dataclass(frozen=True, slots=True)
+class ActionFailed:
+    """The shell could not carry out an action (after its retries): a close the venue rejected,
+    a cancel that timed out. Rules that depend on the action (an emergency close) record it."""
+
+    action_id: str
+    rule: str
+    action: str
+    account: str
+    reason: str
+    ts: datetime
+    symbol: str | None = None
+
+    def __post_init__(self) -> None:
+        coerce(self, "action_failed", "action_id", _require_text)
+        coerce(self, "action_failed", "rule", require_id)
+        coerce(self, "action_failed", "action", require_id)
+        coerce(self, "action_failed", "account", require_id)
+        coerce(self, "action_failed", "reason", _require_text)
+        coerce(self, "action_failed", "ts", require_utc)
+        if self.symbol is not None:
+            coerce(self, "action_failed", "symbol", require_id)
+
+
+@dataclass(frozen=True, slots=True)
 class FillBooked:
     """A fill as the rules see it: the fill and what it did to the ledger."""
 
@@ -192,7 +217,16 @@ class OrderApproved:
 
 
 #: Everything `RiskEngine.handle` accepts.
-InputEvent = Fill | MarkUpdated | AccountSnapshot | OrderUpdated | PositionReported | ClockTicked | OperatorCommand
+InputEvent = (
+    Fill
+    | MarkUpdated
+    | AccountSnapshot
+    | OrderUpdated
+    | PositionReported
+    | ClockTicked
+    | OperatorCommand
+    | ActionFailed
+)
 #: What rules' `react` receive: a fill arrives booked, and approvals are events too.
 Event = (
     FillBooked
@@ -203,4 +237,5 @@ Event = (
     | ClockTicked
     | OperatorCommand
     | OrderApproved
+    | ActionFailed
 )

@@ -14,6 +14,7 @@ from riskguard.core.rules.circuit_breaker import CircuitBreaker, CircuitBreakerP
 from riskguard.core.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossParams
 from riskguard.core.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossParams
 from riskguard.core.rules.daily_unrealized_loss import DailyUnrealizedLoss, DailyUnrealizedLossParams
+from riskguard.core.rules.drawdown_kill_switch import DrawdownKillSwitch, DrawdownKillSwitchParams
 from riskguard.core.rules.duplicate_order import DuplicateOrder, DuplicateOrderParams
 from riskguard.core.rules.max_contracts import MaxContracts, MaxContractsParams
 from riskguard.core.rules.max_contracts_per_instrument import MaxContractsPerInstrument, MaxContractsPerInstrumentParams
@@ -60,4 +61,6 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     "max_position_size": (MaxPositionSize, MaxPositionSizeParams),
     "max_exposure": (MaxExposure, MaxExposureParams),
     "repeated_execution_throttle": (RepeatedExecutionThrottle, RepeatedExecutionThrottleParams),
+    # seed 003, portfolio controls
+    "drawdown_kill_switch": (DrawdownKillSwitch, DrawdownKillSwitchParams),
 }
