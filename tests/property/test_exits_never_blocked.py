@@ -50,6 +50,7 @@ rules:
   max_exposure: {limit: 1, limit_pct: 0.01}
   repeated_execution_throttle: {max_fills: 1, window_seconds: 86400}
   drawdown_kill_switch: {max_drawdown_pct: 1}
+  per_trade_risk: {max_risk_per_trade_pct: 0.01, max_concurrent_positions: 1, min_risk_reward_ratio: 100, portfolio_budget: 1}
 """
 
 

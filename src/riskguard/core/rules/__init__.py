@@ -27,6 +27,7 @@ from riskguard.core.rules.max_slippage import MaxSlippage, MaxSlippageParams
 from riskguard.core.rules.max_unrealized_profit import MaxUnrealizedProfit, MaxUnrealizedProfitParams
 from riskguard.core.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceParams
 from riskguard.core.rules.order_rate_limit import OrderRateLimit, OrderRateLimitParams
+from riskguard.core.rules.per_trade_risk import PerTradeRisk, PerTradeRiskParams
 from riskguard.core.rules.price_deviation import PriceDeviation, PriceDeviationParams
 from riskguard.core.rules.repeated_execution_throttle import RepeatedExecutionThrottle, RepeatedExecutionThrottleParams
 from riskguard.core.rules.session_block_outside import SessionBlockOutside, SessionBlockOutsideParams
@@ -63,4 +64,5 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     "repeated_execution_throttle": (RepeatedExecutionThrottle, RepeatedExecutionThrottleParams),
     # seed 003, portfolio controls
     "drawdown_kill_switch": (DrawdownKillSwitch, DrawdownKillSwitchParams),
+    "per_trade_risk": (PerTradeRisk, PerTradeRiskParams),
 }
