@@ -34,6 +34,7 @@ from riskguard.core.rules.session_block_outside import SessionBlockOutside, Sess
 from riskguard.core.rules.symbol_blocks import SymbolBlocks, SymbolBlocksParams
 from riskguard.core.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitParams
 from riskguard.core.rules.trade_management import TradeManagement, TradeManagementParams
+from riskguard.core.rules.trailing_stop import TrailingStop, TrailingStopParams
 
 __all__ = ["RULES", "AccountView", "Enforcement", "Rule", "RuleParams"]
 
@@ -65,4 +66,6 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     # seed 003, portfolio controls
     "drawdown_kill_switch": (DrawdownKillSwitch, DrawdownKillSwitchParams),
     "per_trade_risk": (PerTradeRisk, PerTradeRiskParams),
+    # seed 002
+    "trailing_stop": (TrailingStop, TrailingStopParams),
 }
