@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from riskguard.core.actions import Action, MoveStop
-from riskguard.core.enums import PositionSide, Side
+from riskguard.core.enums import PositionSide
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, MarkUpdated
 from riskguard.core.money import DIVISION
 from riskguard.core.rules._amounts import fmt_qty
-from riskguard.core.rules._trailing import best_stop, on_loss_side, round_to_tick, tighter
+from riskguard.core.rules._trailing import best_stop, on_loss_side, price_text, round_to_tick, tighter, working_stop
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 
 __all__ = ["ManagedStop", "TradeManagement", "TradeManagementParams", "TradeManagementState"]
@@ -143,8 +143,7 @@ class TradeManagement(Rule[TradeManagementParams, TradeManagementState]):
         if trail is not None and distance is not None and profit_ticks >= trail:
             stop = round_to_tick(mark.price - sign * distance * tick, tick, side, toward_loss=True)
             candidates.append((stop, f"a trailing stop {distance} ticks behind the mark"))
-        closing = Side.SELL if side is PositionSide.LONG else Side.BUY
-        working = next(iter(view.orders.stops(account, symbol, closing)), None)
+        working = working_stop(view.orders, account, symbol, side)
         working_price = None if working is None else working.stop_price
         current = best_stop(side, None if managed is None else managed.stop_price, working_price)
         usable = [c for c in candidates if tighter(side, current, c[0]) and on_loss_side(side, c[0], mark.price)]
@@ -153,7 +152,7 @@ class TradeManagement(Rule[TradeManagementParams, TradeManagementState]):
         stop, label = max(usable, key=lambda c: c[0] * sign)  # the tighter; breakeven first on a tie
         reason = (
             f"{symbol} {side} on {account} is {_ticks(profit_ticks)} ticks in profit "
-            f"(entry {_price(entry, tick)}, mark {mark.price}); stop moved to {stop}, {label}"
+            f"(entry {price_text(entry, tick)}, mark {mark.price}); stop moved to {stop}, {label}"
         )
         move = MoveStop(
             rule=self.name,
@@ -174,10 +173,3 @@ def _require_ticks(name: str, value: object, minimum: int | None) -> None:
 
 def _ticks(ticks: Decimal) -> str:
     return fmt_qty(ticks.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
-
-
-def _price(price: Decimal, tick: Decimal) -> str:
-    """An average price for a sentence: as is, or rounded half-even to two places finer than the tick."""
-    exponent = tick.as_tuple().exponent
-    rounded = price.quantize(Decimal(1).scaleb((exponent if isinstance(exponent, int) else 0) - 2), ROUND_HALF_EVEN)
-    return f"{price}" if rounded == price else f"{rounded}"
