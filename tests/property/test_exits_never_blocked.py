@@ -52,6 +52,9 @@ rules:
   drawdown_kill_switch: {max_drawdown_pct: 1}
   per_trade_risk: {max_risk_per_trade_pct: 0.01, max_concurrent_positions: 1, min_risk_reward_ratio: 100, portfolio_budget: 1}
   trailing_stop: {strategy_types: {s1: trend_following, s2: htf}, profiles: {trend_following: {initial_stop_pct: 0.1, activation_pct: 0.1, distance_pct: 0.1, tightening_pct: 0.1, max_position_pct: 0.01, max_leverage: 0.01}}}
+  portfolio_daily_loss_breaker: {max_daily_loss_pct: 0.01, recovery_minutes: 1440}
+  venue_error_rate: {min_calls: 1, max_error_rate_pct: 0}
+  weekly_reward_target: {target_pct: 0.01, preservation_risk_pct: 0}
 """
 
 

@@ -28,6 +28,7 @@ from riskguard.core.rules.max_unrealized_profit import MaxUnrealizedProfit, MaxU
 from riskguard.core.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceParams
 from riskguard.core.rules.order_rate_limit import OrderRateLimit, OrderRateLimitParams
 from riskguard.core.rules.per_trade_risk import PerTradeRisk, PerTradeRiskParams
+from riskguard.core.rules.portfolio_daily_loss_breaker import PortfolioDailyLossBreaker, PortfolioDailyLossBreakerParams
 from riskguard.core.rules.price_deviation import PriceDeviation, PriceDeviationParams
 from riskguard.core.rules.repeated_execution_throttle import RepeatedExecutionThrottle, RepeatedExecutionThrottleParams
 from riskguard.core.rules.session_block_outside import SessionBlockOutside, SessionBlockOutsideParams
@@ -35,6 +36,8 @@ from riskguard.core.rules.symbol_blocks import SymbolBlocks, SymbolBlocksParams
 from riskguard.core.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitParams
 from riskguard.core.rules.trade_management import TradeManagement, TradeManagementParams
 from riskguard.core.rules.trailing_stop import TrailingStop, TrailingStopParams
+from riskguard.core.rules.venue_error_rate import VenueErrorRate, VenueErrorRateParams
+from riskguard.core.rules.weekly_reward_target import WeeklyRewardTarget, WeeklyRewardTargetParams
 
 __all__ = ["RULES", "AccountView", "Enforcement", "Rule", "RuleParams"]
 
@@ -68,4 +71,7 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     "per_trade_risk": (PerTradeRisk, PerTradeRiskParams),
     # seed 002
     "trailing_stop": (TrailingStop, TrailingStopParams),
+    "portfolio_daily_loss_breaker": (PortfolioDailyLossBreaker, PortfolioDailyLossBreakerParams),
+    "venue_error_rate": (VenueErrorRate, VenueErrorRateParams),
+    "weekly_reward_target": (WeeklyRewardTarget, WeeklyRewardTargetParams),
 }
