@@ -51,6 +51,7 @@ rules:
   repeated_execution_throttle: {max_fills: 1, window_seconds: 86400}
   drawdown_kill_switch: {max_drawdown_pct: 1}
   per_trade_risk: {max_risk_per_trade_pct: 0.01, max_concurrent_positions: 1, min_risk_reward_ratio: 100, portfolio_budget: 1}
+  strategy_settings: {defaults: {risk_per_trade: 0.01, stop_loss_dollars: 0.01, max_strategy_loss: 0.01}}
   trailing_stop: {strategy_types: {s1: trend_following, s2: htf}, profiles: {trend_following: {initial_stop_pct: 0.1, activation_pct: 0.1, distance_pct: 0.1, tightening_pct: 0.1, max_position_pct: 0.01, max_leverage: 0.01}}}
   portfolio_daily_loss_breaker: {max_daily_loss_pct: 0.01, recovery_minutes: 1440}
   venue_error_rate: {min_calls: 1, max_error_rate_pct: 0}

@@ -97,6 +97,7 @@ class LockOut(Action):
 
     scope: Scope
     until: datetime | None
+    code: str = "locked_out"  # the reason code orders get while it is in force
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ The pre-trade gate, in order (the first refusal wins):
 3. an operator or engine halt covering the order -> ``halted``;
 4. no account snapshot from the venue yet -> ``account_unknown`` (fail closed);
 5. a rule that faulted (raised) -> ``rule_faulted`` until an operator resets it;
-6. an active lockout covering the order -> its code (``locked_out`` by default);
+6. an active lockout covering the order -> its code (``locked_out`` unless the rule set another);
 7. every enabled gate rule, in config order.
 """
 
@@ -136,7 +136,7 @@ class RiskEngine:
             )
         lockout = self.lockouts.blocking(order.account, order.strategy, order.symbol, self.now)
         if lockout is not None:
-            return Deny(lockout.rule, "locked_out", lockout.reason)
+            return Deny(lockout.rule, lockout.code, lockout.reason)
         for rule in self._gate:
             try:
                 verdict = rule.check(order, view, self.states[rule.name])
@@ -269,7 +269,9 @@ class RiskEngine:
                 reason = f"{action.reason} (latched: only an operator's reset ends it)"
                 action = replace(action, until=None, reason=reason)
             if isinstance(action, LockOut):
-                kept = self.lockouts.add(Lockout(action.scope, action.rule, action.reason, self.now, action.until))
+                kept = self.lockouts.add(
+                    Lockout(action.scope, action.rule, action.reason, self.now, action.until, action.code)
+                )
                 if kept.since != self.now or kept.reason != action.reason:
                     continue  # an existing lockout lasts at least as long: nothing new to do
             committed.append(action)

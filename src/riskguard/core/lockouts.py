@@ -22,6 +22,7 @@ class Lockout:
     reason: str
     since: datetime
     until: datetime | None
+    code: str = "locked_out"
 
     def active(self, now: datetime) -> bool:
         """Active from `since` while now < until: at `until` exactly it has ended."""

@@ -91,6 +91,7 @@ def test_react_when_loss_reaches_threshold_exactly_then_warns_and_locks_for_the_
                 "rule": "cooldown_after_loss",
                 "scope": {"account": "A1", "strategy": None, "symbol": None},
                 "until": until,
+                "code": "locked_out",
             },
         ),
     ]

@@ -184,6 +184,7 @@ def test_react_when_a_fill_goes_over_the_per_minute_cap_then_locks_for_the_coold
                 "rule": "trade_frequency_limit",
                 "scope": {"account": "A1", "strategy": None, "symbol": None},
                 "until": until,
+                "code": "locked_out",
             },
         ),
     ]
@@ -209,6 +210,7 @@ def test_react_when_breach_with_flatten_and_lock_then_closes_cancels_and_locks()
                 "rule": "trade_frequency_limit",
                 "scope": {"account": "A1", "strategy": None, "symbol": None},
                 "until": at(61),
+                "code": "locked_out",
             },
         ),
     ]

@@ -32,6 +32,7 @@ from riskguard.core.rules.portfolio_daily_loss_breaker import PortfolioDailyLoss
 from riskguard.core.rules.price_deviation import PriceDeviation, PriceDeviationParams
 from riskguard.core.rules.repeated_execution_throttle import RepeatedExecutionThrottle, RepeatedExecutionThrottleParams
 from riskguard.core.rules.session_block_outside import SessionBlockOutside, SessionBlockOutsideParams
+from riskguard.core.rules.strategy_settings import StrategySettingsParams, StrategySettingsRule
 from riskguard.core.rules.symbol_blocks import SymbolBlocks, SymbolBlocksParams
 from riskguard.core.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitParams
 from riskguard.core.rules.trade_management import TradeManagement, TradeManagementParams
@@ -69,6 +70,8 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     # seed 003, portfolio controls
     "drawdown_kill_switch": (DrawdownKillSwitch, DrawdownKillSwitchParams),
     "per_trade_risk": (PerTradeRisk, PerTradeRiskParams),
+    # seed 000
+    "strategy_settings": (StrategySettingsRule, StrategySettingsParams),
     # seed 002
     "trailing_stop": (TrailingStop, TrailingStopParams),
     "portfolio_daily_loss_breaker": (PortfolioDailyLossBreaker, PortfolioDailyLossBreakerParams),
