@@ -19,6 +19,7 @@ from riskguard.core.events import (
     HaltRequested,
     MarkUpdated,
     OrderUpdated,
+    PauseRequested,
     PositionReported,
     ResetRequested,
     ResumeRequested,
@@ -41,6 +42,7 @@ Event = (
     | ClockTicked
     | ResetRequested
     | HaltRequested
+    | PauseRequested
     | ResumeRequested
     | ActionFailed
 )
@@ -57,6 +59,7 @@ _REQUIRED: dict[str, set[str]] = {
     "clock": {"ts"},
     "reset": {"ts", "actor", "reason"},
     "halt": {"ts", "actor", "reason"},
+    "pause": {"ts", "actor", "reason"},
     "resume": {"ts", "actor", "reason"},
     "action_failed": {"ts", "action_id", "rule", "action", "account", "reason"},
 }
@@ -70,7 +73,8 @@ _OPTIONAL: dict[str, set[str]] = {
     "position": set(),
     "clock": set(),
     "reset": {"rule", *_SCOPE},
-    "halt": set(_SCOPE),
+    "halt": {"cancel_orders", "flatten", *_SCOPE},
+    "pause": set(),
     "resume": set(_SCOPE),
     "action_failed": {"symbol"},
 }
@@ -194,7 +198,18 @@ def _reset(o: Mapping[str, Any]) -> ResetRequested:
 
 
 def _halt(o: Mapping[str, Any]) -> HaltRequested:
-    return HaltRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"], scope=_scope(o))
+    return HaltRequested(
+        actor=o["actor"],
+        reason=o["reason"],
+        ts=o["ts"],
+        scope=_scope(o),
+        cancel_orders=o.get("cancel_orders", False),
+        flatten=o.get("flatten", False),
+    )
+
+
+def _pause(o: Mapping[str, Any]) -> PauseRequested:
+    return PauseRequested(actor=o["actor"], reason=o["reason"], ts=o["ts"])
 
 
 def _resume(o: Mapping[str, Any]) -> ResumeRequested:
@@ -224,6 +239,7 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
     "clock": _clock,
     "reset": _reset,
     "halt": _halt,
+    "pause": _pause,
     "resume": _resume,
     "action_failed": _action_failed,
 }

@@ -8,7 +8,7 @@ The pre-trade gate, in order (the first refusal wins):
 1. the order must fit its instrument (known symbol, tick and lot grid) -> ``invalid_order``;
 2. an order that only reduces the account's position is **approved here**, whatever follows:
    exits are never blocked by a lockout, halt, loss limit or rate limit;
-3. an operator or engine halt covering the order -> ``halted``;
+3. the system pause -> ``paused``; an operator or engine halt covering the order -> ``halted``;
 4. no account snapshot from the venue yet -> ``account_unknown`` (fail closed);
 5. a rule that faulted (raised) -> ``rule_faulted`` until an operator resets it;
 6. an active lockout covering the order -> its code (``locked_out`` unless the rule set another);
@@ -24,7 +24,16 @@ from decimal import Decimal
 from typing import Any
 
 from riskguard.core.accounts import AccountSnapshot
-from riskguard.core.actions import Action, AlertLevel, EndLockout, Halt, LockOut, RaiseAlert
+from riskguard.core.actions import (
+    Action,
+    AlertLevel,
+    CancelAllOrders,
+    ClosePosition,
+    EndLockout,
+    Halt,
+    LockOut,
+    RaiseAlert,
+)
 from riskguard.core.decisions import Decision, Deny
 from riskguard.core.enums import PositionChange
 from riskguard.core.errors import InvalidInput, InvariantViolation
@@ -39,6 +48,7 @@ from riskguard.core.events import (
     OperatorCommand,
     OrderApproved,
     OrderUpdated,
+    PauseRequested,
     PositionReported,
     ResetRequested,
     ResumeRequested,
@@ -84,6 +94,7 @@ class RiskEngine:
         self.orders = WorkingOrders()
         self.lockouts = LockoutBook()
         self.halts: dict[Scope, EngineHalt] = {}
+        self.paused: EngineHalt | None = None
         self.venue_positions: dict[tuple[str, str], Decimal] = {}
         self.states: dict[str, Any] = {rule.name: rule.initial_state() for rule in self.rules}
         self.faulted: dict[str, str] = {}
@@ -119,6 +130,10 @@ class RiskEngine:
         if order.reduce_only:
             return Deny(
                 ENGINE, "invalid_order", f"reduce-only order, but {order.account} holds no {order.symbol} to reduce"
+            )
+        if self.paused is not None:
+            return Deny(
+                "operator", "paused", f"the system is paused ({self.paused.reason}); new risk is refused until resumed"
             )
         halt = self._halt_covering(order)
         if halt is not None:
@@ -207,14 +222,37 @@ class RiskEngine:
 
     def _apply_command(self, command: OperatorCommand, actions: list[Action]) -> None:
         who = f"{command.actor}: {command.reason}"
-        if isinstance(command, HaltRequested):
+        if isinstance(command, PauseRequested):
+            self.paused = EngineHalt(Scope(), who, self.now, "operator")
+        elif isinstance(command, HaltRequested):
             self.halts[command.scope] = EngineHalt(command.scope, who, self.now, "operator")
-            actions.append(Halt(rule="operator", reason=f"halted by {who}", scope=command.scope))
+            reason = f"halted by {who}"
+            actions.append(Halt(rule="operator", reason=reason, scope=command.scope))
+            actions.extend(self._emergency(command, reason))
         elif isinstance(command, ResumeRequested):
             for scope in [s for s in self.halts if _within(s, command.scope)]:
                 del self.halts[scope]
+            if command.scope == Scope():
+                self.paused = None
         elif isinstance(command, ResetRequested):
             self._reset(command, who, actions)
+
+    def _emergency(self, halt: HaltRequested, reason: str) -> list[Action]:
+        """The emergency halt's sweep: cancel the scope's orders and, if asked, close its positions."""
+        actions: list[Action] = []
+        view = self.view()
+        accounts = [halt.scope.account] if halt.scope.account else list(self.accounts)
+        for account in accounts:
+            if halt.flatten:
+                held = view.symbols_held(account)
+                for symbol in held if halt.scope.symbol is None else [s for s in held if s == halt.scope.symbol]:
+                    if view.net_qty(account, symbol) != 0:
+                        actions.append(ClosePosition(rule="operator", reason=reason, account=account, symbol=symbol))
+            if halt.cancel_orders or halt.flatten:
+                actions.append(
+                    CancelAllOrders(rule="operator", reason=reason, account=account, symbol=halt.scope.symbol)
+                )
+        return actions
 
     def _reset(self, command: ResetRequested, who: str, actions: list[Action]) -> None:
         """Clear faults and lockouts in the command's scope, unless the rule that set a lockout

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from riskguard.core._validate import coerce, require_decimal, require_id, require_utc
+from riskguard.core._validate import coerce, require_bool, require_decimal, require_id, require_utc
 from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.enums import OrderType, Side, _ParsedEnum
 from riskguard.core.errors import InvalidInput
@@ -30,6 +30,7 @@ __all__ = [
     "OrderApproved",
     "OrderStatus",
     "OrderUpdated",
+    "PauseRequested",
     "PositionReported",
     "ResetRequested",
     "ResumeRequested",
@@ -161,12 +162,29 @@ class ResetRequested(OperatorCommand):
 
 @dataclass(frozen=True, slots=True)
 class HaltRequested(OperatorCommand):
-    """Stop approving new risk in `scope` until resumed."""
+    """Stop approving new risk in `scope` until resumed. As seed 003's emergency halt it also
+    cancels every working order in the scope (`cancel_orders`) and can close every position
+    (`flatten`)."""
+
+    cancel_orders: bool = False
+    flatten: bool = False
+
+    def __post_init__(self) -> None:
+        OperatorCommand.__post_init__(self)
+        coerce(self, "halt", "cancel_orders", require_bool)
+        coerce(self, "halt", "flatten", require_bool)
+
+
+@dataclass(frozen=True, slots=True)
+class PauseRequested(OperatorCommand):
+    """Seed 003's system pause: the operator's "stop everything" — no new risk anywhere until a
+    resume — distinct from the kill switch (an automatic reaction to drawdown). Orders and
+    positions are left as they are."""
 
 
 @dataclass(frozen=True, slots=True)
 class ResumeRequested(OperatorCommand):
-    """Lift an operator halt in `scope`."""
+    """Lift the operator halts within `scope`, and the system pause when `scope` is the whole portfolio."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from riskguard.core import (
     Halt,
     HaltRequested,
     LockOut,
+    PauseRequested,
     RaiseAlert,
     ResetRequested,
     ResumeRequested,
@@ -291,3 +292,54 @@ def test_engine_when_rule_is_set_to_latch_then_its_lockout_waits_for_an_operator
     assert lock.reason.endswith("(latched: only an operator's reset ends it)")
     assert (refused.approved, refused.reason_code) == (False, "locked_out")
     assert approved.approved
+
+
+def test_engine_when_system_paused_then_new_risk_refused_everywhere_and_exits_pass_until_resumed() -> None:
+    # Arrange
+    engine = engine_with()
+    engine.handle(account("A2"))
+    engine.handle(make_fill("f1", "buy", "1", "18000.00", seconds=1))
+    # Act
+    actions = engine.handle(PauseRequested(actor="ops", reason="stop everything", ts=at(2)))
+    refused = engine.check(order(account_id="A2", ts=at(3)))
+    exit_order = engine.check(order("sell", "1", ts=at(3)))
+    engine.handle(ResumeRequested(actor="ops", reason="all clear", ts=at(4)))
+    after = engine.check(order(account_id="A2", order_id="o2", ts=at(5)))
+    # Assert: a pause changes orders and positions not at all; it only refuses new risk
+    assert actions == []
+    assert (refused.approved, refused.reason_code, refused.rule) == (False, "paused", "operator")
+    assert refused.message == "the system is paused (ops: stop everything); new risk is refused until resumed"
+    assert exit_order.approved
+    assert after.approved
+
+
+def test_engine_when_emergency_halt_with_flatten_then_cancel_and_close_everything_in_scope() -> None:
+    # Arrange: A1 long MNQ and short ES; A2 long MNQ
+    engine = engine_with()
+    engine.handle(account("A2"))
+    engine.handle(make_fill("f1", "buy", "2", "18000.00", seconds=1))
+    engine.handle(make_fill("f2", "sell", "1", "68000.0", symbol="BTC-PERP", seconds=1))
+    engine.handle(make_fill("f3", "buy", "1", "18000.00", account="A2", seconds=1))
+    # Act
+    actions = engine.handle(
+        HaltRequested(actor="ops", reason="venue incident", ts=at(2), cancel_orders=True, flatten=True)
+    )
+    # Assert
+    assert [(a.name, getattr(a, "account", None), getattr(a, "symbol", None)) for a in actions] == [
+        ("halt", None, None),
+        ("close_position", "A1", "MNQ"),
+        ("close_position", "A1", "BTC-PERP"),
+        ("cancel_all_orders", "A1", None),
+        ("close_position", "A2", "MNQ"),
+        ("cancel_all_orders", "A2", None),
+    ]
+    assert all(a.reason == "halted by ops: venue incident" for a in actions)
+    assert not engine.check(order(ts=at(3))).approved
+    assert engine.check(order("sell", "2", ts=at(3))).approved
+
+
+def test_engine_when_halt_without_sweep_then_only_new_risk_stops() -> None:
+    engine = engine_with()
+    engine.handle(make_fill("f1", "buy", "2", "18000.00", seconds=1))
+    actions = engine.handle(HaltRequested(actor="ops", reason="look", ts=at(2), scope=Scope(account="A1")))
+    assert [a.name for a in actions] == ["halt"]
