@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from riskguard.config.execution import ExecutionMode, effective_execution_mode
 from riskguard.config.loader import ConfigError, ConfigIssue, load_config, parse_config
 from riskguard.config.schema import RiskConfig
 from riskguard.config.source import ConfigSource
 
-__all__ = ["ConfigError", "ConfigIssue", "ConfigSource", "RiskConfig", "load_config", "parse_config"]
+__all__ = [
+    "ConfigError",
+    "ConfigIssue",
+    "ConfigSource",
+    "ExecutionMode",
+    "RiskConfig",
+    "effective_execution_mode",
+    "load_config",
+    "parse_config",
+]

@@ -29,7 +29,7 @@ from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
 
 __all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config"]
 
-TOP_LEVEL = ("rules", "instruments", "accounts")
+TOP_LEVEL = ("rules", "instruments", "accounts", "execution_mode")
 
 #: Seed 004's environment names, mapped to (rule, param).
 ENV_ALIASES: dict[str, tuple[str, str]] = {
@@ -100,9 +100,12 @@ def parse_config(text: str, source: str = "<config>", env: Mapping[str, str] | N
     rules = _rules(_section(data, "rules", issue), issue)
     instruments = _instruments(_section(data, "instruments", issue), issue)
     accounts = _accounts(_section(data, "accounts", issue), issue)
+    mode = data.get("execution_mode", "paper")
+    if mode not in ("paper", "live"):
+        issue(("execution_mode",), f"was {mode!r}: must be paper or live")
     if issues:
         raise ConfigError(issues)
-    return RiskConfig(rules, instruments, accounts, source)
+    return RiskConfig(rules, instruments, accounts, source, str(mode))
 
 
 def _section(data: dict[str, Any], name: str, issue: Any) -> dict[str, Any]:

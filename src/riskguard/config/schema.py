@@ -30,6 +30,7 @@ class RiskConfig:
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
     accounts: Mapping[str, AccountConfig] = field(default_factory=dict)
     source: str = "<defaults>"
+    execution_mode: str = "paper"  # what the file asks for; see config/execution.py for the mode in force
 
     def params(self, name: str) -> RuleParams | None:
         return next((params for rule, params in self.rules if rule == name), None)

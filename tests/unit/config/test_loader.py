@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from riskguard.config import ConfigError, ConfigSource, load_config, parse_config
+from riskguard.config import ConfigError, ConfigSource, effective_execution_mode, load_config, parse_config
 from riskguard.core.rules.daily_realized_loss import DailyRealizedLossParams
 from riskguard.core.rules.max_contracts import MaxContractsParams
 
@@ -74,7 +74,8 @@ rule: {}
         parse_config(text, "risk.yaml", env={})
     # Assert
     assert [str(issue) for issue in caught.value.issues] == [
-        "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are rules, instruments, accounts",
+        "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are rules, instruments, accounts, "
+        "execution_mode",
         "risk.yaml line 2: rules.max_contracts.limit: Input should be a valid decimal (was 'five')",
         "risk.yaml line 3: rules.max_contract: unknown rule (did you mean max_contracts?); see docs/rules.md for the catalogue",
         "risk.yaml line 6: rules.daily_realized_loss.timezone: was 'America/NewYork': is not a known IANA timezone "
@@ -151,3 +152,24 @@ def test_config_when_reload_is_good_then_the_new_config_is_in_force(tmp_path: Pa
 def test_config_when_file_is_missing_then_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope.yaml: cannot be read \(No such file or directory\)"):
         load_config(tmp_path / "nope.yaml", env={})
+
+
+@pytest.mark.parametrize(
+    ("written", "allow_live", "in_force"),
+    [
+        ("", True, "paper"),  # paper by default
+        ("execution_mode: paper\n", True, "paper"),
+        ("execution_mode: live\n", False, "paper"),  # the paper lock: the file alone cannot go live
+        ("execution_mode: live\n", True, "live"),
+    ],
+)
+def test_execution_mode_when_read_then_live_needs_both_the_config_and_the_permission(
+    written: str, allow_live: bool, in_force: str
+) -> None:
+    config = parse_config(written, env={})
+    assert effective_execution_mode(config, allow_live=allow_live) == in_force
+
+
+def test_execution_mode_when_misspelt_then_refused() -> None:
+    with pytest.raises(ConfigError, match=r"risk\.yaml line 1: execution_mode: was 'life': must be paper or live"):
+        parse_config("execution_mode: life\n", "risk.yaml", env={})
