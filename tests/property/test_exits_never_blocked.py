@@ -56,6 +56,8 @@ rules:
   portfolio_daily_loss_breaker: {max_daily_loss_pct: 0.01, recovery_minutes: 1440}
   venue_error_rate: {min_calls: 1, max_error_rate_pct: 0}
   weekly_reward_target: {target_pct: 0.01, preservation_risk_pct: 0}
+  trailing_max_loss: {max_loss: 1, starting_balance: 100}
+  equity_daily_loss: {max_daily_loss: 1, max_loss_pct: 1, initial_balance: 100}
 """
 
 

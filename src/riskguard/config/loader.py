@@ -4,6 +4,9 @@ Every problem is reported, each with the file, the line, the key and what to do.
 that fails leaves whatever was loaded before in force: callers keep the old `RiskConfig`
 until `load_config` returns a new one.
 
+Presets: ``preset: topstep-50k`` starts from a bundled rule set (riskguard/presets/), and every
+value the file gives overrides the preset's, field by field.
+
 Overrides: ``RISK_<RULE>__<PARAM>=value`` sets one rule parameter (``RISK_MAX_CONTRACTS__LIMIT=3``)
 and seed 004's names work too (``RISK_MAX_DAILY_LOSS=500``). Values are read as YAML scalars.
 """
@@ -14,6 +17,7 @@ import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,9 @@ from riskguard.core.instruments import Instrument
 from riskguard.core.rules import RULES, RuleParams
 from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
 
-__all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config"]
+__all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config", "preset_names"]
 
-TOP_LEVEL = ("rules", "instruments", "accounts", "execution_mode")
+TOP_LEVEL = ("preset", "rules", "instruments", "accounts", "execution_mode")
 
 #: Seed 004's environment names, mapped to (rule, param).
 ENV_ALIASES: dict[str, tuple[str, str]] = {
@@ -85,6 +89,9 @@ def parse_config(text: str, source: str = "<config>", env: Mapping[str, str] | N
             [ConfigIssue(source, 1, "", "the config must be a mapping with rules:, instruments:, accounts:")]
         )
     origins = _apply_env(data, env or {}, source, issues)
+    preset_issue = _apply_preset(data)
+    if preset_issue is not None:
+        issues.append(ConfigIssue(source, line_of(node, ("preset",)), "preset", preset_issue))
 
     def issue(path: tuple[str | int, ...], message: str) -> None:
         key = ".".join(str(p) for p in path)
@@ -106,6 +113,36 @@ def parse_config(text: str, source: str = "<config>", env: Mapping[str, str] | N
     if issues:
         raise ConfigError(issues)
     return RiskConfig(rules, instruments, accounts, source, str(mode))
+
+
+def _apply_preset(data: dict[str, Any]) -> str | None:
+    """Put a named preset's rules under the file's own: the file's values win, field by field.
+    Returns a problem sentence, or None."""
+    name = data.get("preset")
+    if name is None:
+        return None
+    known = preset_names()
+    if name not in known:
+        return f"was {name!r}: not a preset{_suggest(str(name), known)}; the presets are {', '.join(known)}"
+    preset, _ = load_with_nodes(
+        resources.files("riskguard.presets").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    )
+    for section in ("rules", "instruments", "accounts"):
+        own = data.get(section) or {}
+        if not isinstance(own, dict):
+            continue  # reported as a malformed section later
+        merged = dict(preset.get(section) or {})
+        for key, value in own.items():
+            base = merged.get(key)
+            merged[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+        data[section] = merged
+    return None
+
+
+def preset_names() -> list[str]:
+    """The bundled presets, by name (riskguard/presets/<name>.yaml)."""
+    folder = resources.files("riskguard.presets")
+    return sorted(item.name.removesuffix(".yaml") for item in folder.iterdir() if item.name.endswith(".yaml"))
 
 
 def _section(data: dict[str, Any], name: str, issue: Any) -> dict[str, Any]:

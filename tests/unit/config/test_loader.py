@@ -74,7 +74,7 @@ rule: {}
         parse_config(text, "risk.yaml", env={})
     # Assert
     assert [str(issue) for issue in caught.value.issues] == [
-        "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are rules, instruments, accounts, "
+        "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are preset, rules, instruments, accounts, "
         "execution_mode",
         "risk.yaml line 2: rules.max_contracts.limit: Input should be a valid decimal (was 'five')",
         "risk.yaml line 3: rules.max_contract: unknown rule (did you mean max_contracts?); see docs/rules.md for the catalogue",

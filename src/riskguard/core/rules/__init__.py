@@ -16,6 +16,7 @@ from riskguard.core.rules.daily_realized_loss import DailyRealizedLoss, DailyRea
 from riskguard.core.rules.daily_unrealized_loss import DailyUnrealizedLoss, DailyUnrealizedLossParams
 from riskguard.core.rules.drawdown_kill_switch import DrawdownKillSwitch, DrawdownKillSwitchParams
 from riskguard.core.rules.duplicate_order import DuplicateOrder, DuplicateOrderParams
+from riskguard.core.rules.equity_daily_loss import EquityDailyLoss, EquityDailyLossParams
 from riskguard.core.rules.max_contracts import MaxContracts, MaxContractsParams
 from riskguard.core.rules.max_contracts_per_instrument import MaxContractsPerInstrument, MaxContractsPerInstrumentParams
 from riskguard.core.rules.max_exposure import MaxExposure, MaxExposureParams
@@ -36,6 +37,7 @@ from riskguard.core.rules.strategy_settings import StrategySettingsParams, Strat
 from riskguard.core.rules.symbol_blocks import SymbolBlocks, SymbolBlocksParams
 from riskguard.core.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitParams
 from riskguard.core.rules.trade_management import TradeManagement, TradeManagementParams
+from riskguard.core.rules.trailing_max_loss import TrailingMaxLoss, TrailingMaxLossParams
 from riskguard.core.rules.trailing_stop import TrailingStop, TrailingStopParams
 from riskguard.core.rules.venue_error_rate import VenueErrorRate, VenueErrorRateParams
 from riskguard.core.rules.weekly_reward_target import WeeklyRewardTarget, WeeklyRewardTargetParams
@@ -77,4 +79,7 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     "portfolio_daily_loss_breaker": (PortfolioDailyLossBreaker, PortfolioDailyLossBreakerParams),
     "venue_error_rate": (VenueErrorRate, VenueErrorRateParams),
     "weekly_reward_target": (WeeklyRewardTarget, WeeklyRewardTargetParams),
+    # prop-firm limits (presets: riskguard/presets/)
+    "trailing_max_loss": (TrailingMaxLoss, TrailingMaxLossParams),
+    "equity_daily_loss": (EquityDailyLoss, EquityDailyLossParams),
 }
