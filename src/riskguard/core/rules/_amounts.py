@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -9,7 +10,7 @@ from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Enforcement
 from riskguard.core.schedule import ResetSchedule
 
-__all__ = ["fmt", "fmt_qty", "local_time", "order_price", "outcome_text", "until_text"]
+__all__ = ["Unpriced", "fmt", "fmt_qty", "held_exposure", "local_time", "order_price", "outcome_text", "until_text"]
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:
@@ -56,3 +57,30 @@ def outcome_text(enforcement: Enforcement, when: str, *, closed: str = "position
         Enforcement.FLATTEN: f"{closed} and orders cancelled",
         Enforcement.FLATTEN_AND_LOCK: f"{closed}, orders cancelled and new risk refused {when}",
     }[enforcement]
+
+
+@dataclass(frozen=True, slots=True)
+class Unpriced:
+    """Why an account's exposure could not be valued: `symbol` is held in another currency
+    (`currency` says which), or has no mark (`currency` is None)."""
+
+    symbol: str
+    currency: str | None = None
+
+
+def held_exposure(view: AccountView, account: str, currency: str, *, skip: str | None = None) -> Decimal | Unpriced:
+    """|net qty| x mark x point value over the account's held symbols (but `skip`), all in
+    `currency`; the first symbol that cannot be valued that way is returned instead."""
+    total = Decimal(0)
+    for symbol in view.symbols_held(account):
+        net = view.net_qty(account, symbol)
+        if symbol == skip or net == 0:
+            continue
+        instrument = view.instruments[symbol]
+        if instrument.currency != currency:
+            return Unpriced(symbol, instrument.currency)
+        mark = view.mark(symbol)
+        if mark is None:
+            return Unpriced(symbol)
+        total += abs(net) * mark.price * instrument.multiplier
+    return total

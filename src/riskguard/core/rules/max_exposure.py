@@ -23,7 +23,7 @@ from decimal import Decimal
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.orders import OrderRequest
-from riskguard.core.rules._amounts import fmt, order_price
+from riskguard.core.rules._amounts import Unpriced, fmt, held_exposure, order_price
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 
 __all__ = ["MaxExposure", "MaxExposureParams"]
@@ -51,25 +51,18 @@ class MaxExposure(Rule[MaxExposureParams, None]):
         account = order.account
         instrument = view.instruments[order.symbol]
         currency = instrument.currency
-        held = Decimal(0)
-        for symbol in view.symbols_held(account):
-            net = view.net_qty(account, symbol)
-            if net == 0:
-                continue
-            held_instrument = view.instruments[symbol]
-            if held_instrument.currency != currency:
-                return self._mismatch(
-                    f"{account} holds {symbol} in {held_instrument.currency} and {order.symbol} is in {currency}"
-                )
-            mark = view.mark(symbol)
-            if mark is None:
-                return Deny(
-                    self.name,
-                    "price_unknown",
-                    f"no mark for {symbol}, which {account} holds: its exposure cannot be valued; "
-                    f"new risk is refused until a price arrives",
-                )
-            held += abs(net) * mark.price * held_instrument.multiplier
+        held = held_exposure(view, account, currency)
+        if isinstance(held, Unpriced) and held.currency is not None:
+            return self._mismatch(
+                f"{account} holds {held.symbol} in {held.currency} and {order.symbol} is in {currency}"
+            )
+        if isinstance(held, Unpriced):
+            return Deny(
+                self.name,
+                "price_unknown",
+                f"no mark for {held.symbol}, which {account} holds: its exposure cannot be valued; "
+                f"new risk is refused until a price arrives",
+            )
         price = order_price(order, view)
         if price is None:
             return Deny(self.name, "price_unknown", f"no price for {order.symbol}: the order's size cannot be checked")

@@ -55,7 +55,7 @@ from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, MarkUpdated
 from riskguard.core.orders import OrderRequest
 from riskguard.core.positions import Position
-from riskguard.core.rules._amounts import fmt, fmt_qty, order_price
+from riskguard.core.rules._amounts import Unpriced, fmt, fmt_qty, held_exposure, order_price
 from riskguard.core.rules._trailing import (
     best_price,
     best_stop,
@@ -246,24 +246,19 @@ class TrailingStop(Rule[TrailingStopParams, TrailingStopState]):
         exposure = (
             abs(view.net_qty(account, order.symbol) + order.side.sign * order.qty) * price * instrument.multiplier
         )
-        for symbol in view.symbols_held(account):
-            net = view.net_qty(account, symbol)
-            if symbol == order.symbol or net == 0:
-                continue
-            held = view.instruments[symbol]
-            if held.currency != currency:
-                return self._mismatch(
-                    f"{account} holds {symbol} in {held.currency} and {order.symbol} is in {currency}"
-                )
-            mark = view.mark(symbol)
-            if mark is None:
-                return Deny(
-                    self.name,
-                    "price_unknown",
-                    f"no mark for {symbol}, which {account} holds: its leverage cannot be measured; "
-                    f"the order is refused until a price arrives",
-                )
-            exposure += abs(net) * mark.price * held.multiplier
+        others = held_exposure(view, account, currency, skip=order.symbol)
+        if isinstance(others, Unpriced) and others.currency is not None:
+            return self._mismatch(
+                f"{account} holds {others.symbol} in {others.currency} and {order.symbol} is in {currency}"
+            )
+        if isinstance(others, Unpriced):
+            return Deny(
+                self.name,
+                "price_unknown",
+                f"no mark for {others.symbol}, which {account} holds: its leverage cannot be measured; "
+                f"the order is refused until a price arrives",
+            )
+        exposure += others
         allowed = snapshot.equity * max_leverage
         if exposure > allowed:
             return Deny(
