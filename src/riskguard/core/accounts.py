@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from riskguard.core._validate import coerce, require_bool, require_currency, require_decimal, require_id, require_utc
 from riskguard.core.errors import InvalidInput
-from riskguard.core.money import Money
 
 __all__ = ["AccountSnapshot"]
 
@@ -35,11 +34,3 @@ class AccountSnapshot:
         coerce(self, "account", "can_trade", require_bool)
         coerce(self, "account", "currency", require_currency)
         coerce(self, "account", "ts", require_utc)
-
-    @property
-    def balance_money(self) -> Money:
-        return Money(self.balance, self.currency)
-
-    @property
-    def equity_money(self) -> Money:
-        return Money(self.equity, self.currency)

@@ -36,7 +36,7 @@ from riskguard.core.actions import (
 )
 from riskguard.core.decisions import Decision, Deny
 from riskguard.core.enums import PositionChange
-from riskguard.core.errors import InvalidInput, InvariantViolation
+from riskguard.core.errors import InvalidInput
 from riskguard.core.events import (
     ActionFailed,
     ClockTicked,
@@ -112,7 +112,18 @@ class RiskEngine:
         verdict = self._verdict(order, view, reducing)
         if verdict is not None:
             return Decision.deny(order.order_id, verdict)
+        healthy = set(self.faulted)
         self._feed(OrderApproved(order), view, allow_actions=False)
+        broken = [name for name in self.faulted if name not in healthy]
+        if broken and not reducing:
+            return Decision.deny(
+                order.order_id,
+                Deny(
+                    broken[0],
+                    "rule_faulted",
+                    f"rule {broken[0]} failed ({self.faulted[broken[0]]}); the order is refused",
+                ),
+            )
         if reducing:
             return Decision.approve(order.order_id, "approved: the order only reduces a position")
         return Decision.approve(order.order_id)
@@ -293,8 +304,9 @@ class RiskEngine:
                 )
                 continue
             self.states[rule.name] = state
-            if produced and not allow_actions:
-                raise InvariantViolation(f"rule {rule.name} returned actions for an approval; it may only count it")
+            if produced and not allow_actions:  # a rule may only count an approval: it is broken
+                self.faulted[rule.name] = "it returned actions for an order approval, which it may only count"
+                continue
             actions.extend(produced)
         return actions
 

@@ -28,10 +28,6 @@ class Lockout:
         """Active from `since` while now < until: at `until` exactly it has ended."""
         return self.until is None or now < self.until
 
-    @property
-    def latched(self) -> bool:
-        return self.until is None
-
 
 class LockoutBook:
     """The lockouts in force, one per (rule, scope); a later or open-ended one replaces an earlier."""

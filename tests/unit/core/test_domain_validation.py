@@ -180,11 +180,11 @@ def test_order_when_off_instrument_grid_then_refused(changes: dict[str, Any], fi
     assert caught.value.field == field
 
 
-def test_account_when_valid_then_amounts_are_money_in_its_currency() -> None:
+def test_account_when_valid_then_amounts_are_decimals_in_its_currency_at_utc() -> None:
     # Arrange / Act
     snapshot = AccountSnapshot(**{**ACCOUNT, "ts": datetime(2026, 3, 6, 9, 30, tzinfo=timezone(timedelta(hours=-5)))})
     # Assert
-    assert str(snapshot.equity_money) == "49980 USD"
+    assert (snapshot.equity, snapshot.currency) == (D("49980"), "USD")
     assert snapshot.ts.tzinfo is UTC
 
 

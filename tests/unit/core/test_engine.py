@@ -343,3 +343,30 @@ def test_engine_when_halt_without_sweep_then_only_new_risk_stops() -> None:
     engine.handle(make_fill("f1", "buy", "2", "18000.00", seconds=1))
     actions = engine.handle(HaltRequested(actor="ops", reason="look", ts=at(2), scope=Scope(account="A1")))
     assert [a.name for a in actions] == ["halt"]
+
+
+class _CountsWrongly(Rule[_Params, None]):
+    """A rule that returns an action when it should only count an approval."""
+
+    name = "counts_wrongly"
+    reactive = True
+
+    def react(self, event: Event, view: AccountView, state: None) -> tuple[None, Sequence[Action]]:
+        from riskguard.core.events import OrderApproved
+
+        if isinstance(event, OrderApproved):
+            return state, [RaiseAlert(rule=self.name, reason="no", level="info")]  # type: ignore[arg-type]
+        return state, ()
+
+
+def test_engine_when_a_rule_acts_on_an_approval_then_the_order_is_refused_not_crashed() -> None:
+    # Arrange
+    engine = engine_with(_CountsWrongly(_Params()))
+    engine.handle(make_fill("f1", "buy", "1", "18000.00", seconds=1))
+    # Act
+    entry = engine.check(order(ts=at(2)))
+    exit_order = engine.check(order("sell", "1", order_id="o2", ts=at(2)))
+    # Assert: the entry fails closed, the exit still passes
+    assert (entry.approved, entry.reason_code, entry.rule) == (False, "rule_faulted", "counts_wrongly")
+    assert "it returned actions for an order approval" in entry.message
+    assert exit_order.approved
