@@ -51,6 +51,7 @@ from riskguard.core.events import (
     ResumeRequested,
 )
 from riskguard.core.fills import Fill
+from riskguard.core.headroom import Headroom
 from riskguard.core.instruments import Instrument
 from riskguard.core.ledger import FillApplied, Ledger, LedgerTotals, Mark
 from riskguard.core.lockouts import Lockout, LockoutBook
@@ -91,6 +92,7 @@ __all__ = [
     "FillBooked",
     "Halt",
     "HaltRequested",
+    "Headroom",
     "InputEvent",
     "Instrument",
     "InvalidInput",

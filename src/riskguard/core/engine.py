@@ -54,6 +54,7 @@ from riskguard.core.events import (
     ResumeRequested,
 )
 from riskguard.core.fills import Fill
+from riskguard.core.headroom import Headroom
 from riskguard.core.instruments import Instrument
 from riskguard.core.ledger import FillApplied, Ledger
 from riskguard.core.lockouts import Lockout, LockoutBook
@@ -347,6 +348,13 @@ class RiskEngine:
             self.lockouts,
             self.venue_positions,
         )
+
+    def headroom(self, account: str | None = None) -> list[Headroom]:
+        """Every limit's distance to breach now, rule by rule in config order; with `account`,
+        only that account's limits and the portfolio-wide ones."""
+        view = self.view()
+        rows = [row for rule in self.rules for row in rule.headroom(view, self.states[rule.name])]
+        return [row for row in rows if account is None or row.scope.account in (None, account)]
 
     def next_deadline(self) -> datetime | None:
         """The next time something falls due without an event: feed a ClockTicked then."""

@@ -395,3 +395,24 @@ def test_daily_loss_through_the_engine_when_utc_midnight_comes_then_the_halt_cle
     assert [(type(a), a.rule) for a in actions] == [(EndLockout, "daily_realized_loss")]
     assert first_second.approved
     assert engine.next_deadline() is None
+
+
+def test_daily_loss_headroom_when_160_points_lost_then_minus_320_of_minus_500_is_64_pct() -> None:
+    # Arrange: 1 MNQ bought at 18000.00 and sold 160 points lower: -160 x 2 = -320.00 USD
+    state, _, view = lose(rule(), "160.00")
+    # Act
+    (row,) = rule().headroom(view, state)
+    # Assert: the trader CLI's example line, "daily realized loss: -320 / -500 USD, 64 %"
+    assert (row.label, row.scope, row.value, row.limit, row.unit) == (
+        "daily realized loss",
+        Scope(account="A1"),
+        D("-320.00"),
+        D(-500),
+        "USD",
+    )
+    assert row.used_pct == D("64.0")
+
+
+def test_daily_loss_headroom_when_only_a_pct_limit_and_no_start_value_then_nothing_to_measure() -> None:
+    view = make_view(accounts=[])
+    assert rule(None, "2").headroom(view, rule(None, "2").initial_state()) == []

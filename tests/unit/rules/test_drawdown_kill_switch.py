@@ -161,3 +161,22 @@ def test_kill_switch_when_equity_rises_then_the_hwm_follows_and_falls_are_measur
     actions = eng.handle(equity("108000", 2))  # type: ignore[arg-type]
     assert isinstance(actions[0], RaiseAlert)
     assert eng.states["drawdown_kill_switch"].accounts["A1"].hwm == D("120000")
+
+
+def test_kill_switch_headroom_when_equity_is_93_500_after_a_100_000_peak_then_6_5_of_10_pct() -> None:
+    # Arrange: peak 100,000, now 93,500: 1 - 93,500 / 100,000 = 6.5 % of a 10 % limit = 65 % used
+    eng = engine()
+    eng.handle(equity("100000", 0))  # type: ignore[arg-type]
+    eng.handle(equity("93500", 1))  # type: ignore[arg-type]
+    # Act
+    (row,) = eng.headroom()
+    # Assert
+    assert (row.rule, row.scope.account, row.value, row.limit, row.unit) == (
+        "drawdown_kill_switch",
+        "A1",
+        D("6.50"),
+        D(10),
+        "%",
+    )
+    assert row.used_pct == D("65.0")
+    assert eng.headroom(account="B9") == []  # another account's view shows none of A1's limits

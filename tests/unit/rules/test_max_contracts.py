@@ -139,3 +139,15 @@ def test_max_contracts_when_a_fill_adds_one_over_then_only_that_one_is_reduced()
     _, actions = the_rule.react(event, view, None)
     # Assert: answered with what this fill added (1), not the whole excess (2) asked for before
     assert [a.qty for a in actions if isinstance(a, ReducePosition)] == [D(1)]
+
+
+def test_max_contracts_headroom_when_3_mnq_and_1_es_held_of_5_then_4_used_80_pct() -> None:
+    # Arrange: long 3 MNQ, short 1 ES on A1: 4 contracts net of a 5 limit (4 / 5 = 80 %)
+    view = make_view(
+        fills=[make_fill("f1", "buy", "3", "18000.00"), make_fill("f2", "sell", "1", "5000.00", symbol="ES")]
+    )
+    # Act
+    (row,) = rule("5").headroom(view, None)
+    # Assert
+    assert (row.scope.account, row.value, row.limit, row.unit) == ("A1", D(4), D(5), "contracts")
+    assert (row.used_pct, row.remaining) == (D("80.0"), D(1))

@@ -19,6 +19,7 @@ from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.actions import Action, AlertLevel, CancelAllOrders, ClosePosition, LockOut, RaiseAlert
 from riskguard.core.decisions import ALLOW, Verdict
 from riskguard.core.enums import Side
+from riskguard.core.headroom import Headroom
 from riskguard.core.instruments import Instrument
 from riskguard.core.ledger import Ledger, Mark
 from riskguard.core.lockouts import Lockout, LockoutBook
@@ -112,6 +113,12 @@ class AccountView:
     def account(self, account: str) -> AccountSnapshot | None:
         return self.accounts.get(account)
 
+    def account_ids(self) -> list[str]:
+        """Every account the engine knows, from account updates or fills, in first-seen order."""
+        known = dict.fromkeys(self.accounts)
+        known.update(dict.fromkeys(key.account for key in self.ledger.position_keys()))
+        return list(known)
+
     def positions(self, account: str, symbol: str | None = None) -> list[Position]:
         positions = self._account_book(account)[0]
         return list(positions) if symbol is None else [p for p in positions if p.symbol == symbol]
@@ -165,6 +172,11 @@ class Rule(Generic[P, S]):
     def next_deadline(self, view: AccountView, state: S) -> datetime | None:
         """When this rule next needs a clock tick (a grace period ends, a reset falls due)."""
         return None
+
+    def headroom(self, view: AccountView, state: S) -> Sequence[Headroom]:
+        """How much of each of this rule's limits is used now, for every account and scope it
+        watches (core/headroom.py). Rules that judge each order alone report nothing."""
+        return ()
 
 
 def breach_actions(

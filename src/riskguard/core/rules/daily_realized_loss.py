@@ -33,11 +33,13 @@ from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked
+from riskguard.core.headroom import Headroom
 from riskguard.core.lockouts import Lockout
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, local_time, outcome_text, until_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
 
 __all__ = [
     "DailyLossState",
@@ -164,6 +166,20 @@ class DailyRealizedLoss(Rule[DailyRealizedLossParams, DailyLossState]):
         reason = self._sentence(account, tally, limit, view)
         actions = breach_actions(self.name, self.params.on_breach, view, account, reason, until)
         return _with(state, account, tally), actions
+
+    def headroom(self, view: AccountView, state: DailyLossState) -> Sequence[Headroom]:
+        """The day's realized PnL against the nearer limit, per account (none while a %-only
+        limit has no start value yet: the gate refuses new risk then)."""
+        rows = []
+        for account in view.account_ids():
+            tally = self._tally(state, account, view)
+            limit = self._limit(tally)
+            if limit is not None:
+                currency = view.accounts[account].currency if account in view.accounts else ""
+                rows.append(
+                    Headroom(self.name, "daily realized loss", Scope(account=account), tally.realized, -limit, currency)
+                )
+        return rows
 
     def refuses_reset(self, view: AccountView, state: DailyLossState, lockout: Lockout) -> str | None:
         if self.params.manual_reset or lockout.until is None or view.now >= lockout.until:

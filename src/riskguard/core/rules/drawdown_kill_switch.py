@@ -27,13 +27,16 @@ from riskguard.core.actions import Action, AlertLevel, RaiseAlert
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import ActionFailed, Event, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.scope import Scope
 
 __all__ = ["AccountDrawdown", "DrawdownKillSwitch", "DrawdownKillSwitchParams", "KillSwitchState"]
 
 CLOSE_FAIL = "kill_switch_close_fail"
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +92,21 @@ class DrawdownKillSwitch(Rule[DrawdownKillSwitchParams, KillSwitchState]):
         if switch.kill_switch_active:
             return Deny(self.name, "kill_switch_active", self._tripped_sentence(order.account, switch))
         return ALLOW
+
+    def headroom(self, view: AccountView, state: KillSwitchState) -> Sequence[Headroom]:
+        """Drawdown from the high-water mark in %, to 0.01, per account whose drawdown is known."""
+        return [
+            Headroom(
+                self.name,
+                "drawdown from high-water mark",
+                Scope(account=account),
+                drawdown.quantize(_CENT),
+                self.params.max_drawdown_pct,
+                "%",
+            )
+            for account, switch in state.accounts.items()
+            if (drawdown := switch.drawdown_pct) is not None
+        ]
 
     def react(
         self, event: Event, view: AccountView, state: KillSwitchState
@@ -152,7 +170,7 @@ class DrawdownKillSwitch(Rule[DrawdownKillSwitchParams, KillSwitchState]):
         return KillSwitchState(accounts)
 
     def _tripped_sentence(self, account: str, switch: AccountDrawdown) -> str:
-        drawdown = (switch.drawdown_pct or Decimal(0)).quantize(Decimal("0.01"))
+        drawdown = (switch.drawdown_pct or Decimal(0)).quantize(_CENT)
         return (
             f"Kill switch: equity {fmt(switch.equity, switch.currency)} on {account} is {fmt(drawdown)} % below its "
             f"high-water mark {fmt(switch.hwm, switch.currency)}, at or past the {fmt(self.params.max_drawdown_pct)} % "

@@ -18,9 +18,11 @@ from riskguard.core.actions import Action, CancelAllOrders, ReducePosition
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import Side
 from riskguard.core.events import Event, FillBooked
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt_qty
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.scope import Scope
 
 __all__ = ["MaxContracts", "MaxContractsParams"]
 
@@ -64,6 +66,14 @@ class MaxContracts(Rule[MaxContractsParams, None]):
                 f"over the limit of {fmt_qty(self.params.limit)}",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: None) -> Sequence[Headroom]:
+        label = f"contracts held ({self.params.count_type.value})"
+        return [
+            Headroom(self.name, label, Scope(account=account), held, self.params.limit, "contracts")
+            for account in view.account_ids()
+            for held in [contracts_held(view, account, self.params.count_type)]
+        ]
 
     def react(self, event: Event, view: AccountView, state: None) -> tuple[None, Sequence[Action]]:
         """Only a fill that raised the count can breach, and it is answered with at most what it
