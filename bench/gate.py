@@ -17,6 +17,17 @@ Four figures:
   (ledger, marks, fifteen reacting rules) is spread over NautilusTrader's ExecutionEngine,
   Portfolio and Cache, with its order state machine besides, which is not the same work.
 
+- ``gate_check_all_rules`` (checks/s) and ``gate_check_all_rules_p50_us``: the same orders through
+  an engine that also has the eight pre-trade rules of the portfolio and strategy controls
+  (`PORTFOLIO_RULES`: drawdown kill switch, per-trade risk with concurrent positions and
+  reward/risk, strategy settings, portfolio daily-loss breaker, weekly target, trailing-stop
+  type limits, trailing maximum loss, equity daily loss), beside the 20-rule gate of the same run.
+- ``gate_cost_per_added_rule_us``: (median with all rules − median with 20) / 8, beside one rule's
+  share of the 20-rule median (that median / 20). A ratio near 1 or above says the portfolio
+  controls cost no more than an ordinary rule each; the engine's shared mechanisms they brought
+  (pause, emergency halt, faulted rules, lockout codes) run in both engines, so they are inside
+  the 20-rule figure too.
+
 The riskguard engine (`GATE_CONFIG`) has every pre-trade rule of the catalogue enabled, twenty of
 them, in catalogue order, with limits loose enough that the orders pass: a refusal stops the
 remaining rules, so only an approval runs every check to its end. The reacting-only rules
@@ -35,9 +46,10 @@ currencies), marks for the three symbols, fourteen fills leaving six open positi
 strategies (and realized wins and losses), a working stop protecting each net position, and
 two resting limit orders. The orders (`build_orders`): every 100 ms of event time (600 a minute),
 MNQ 45 %, ES 30 %, BTC-PERP 25 %, LIMIT 60 % (within 40 ticks of the mark) and MARKET 40 % (with
-an expected price within 8 ticks), each adding to or opening a position, no two identical within
-the duplicate window. Nothing fills while the gate is timed, so every order meets the same
-positions; no mark arrives either, which is why the mark age limits are a day. At setup, every
+an expected price within 8 ticks), each adding to or opening a position and carrying a bracket
+(stop loss 20 ticks away, target 40), no two identical within the duplicate window. Nothing fills
+while the gate is timed, so every order meets the same positions; no mark arrives either, which
+is why the mark age limits are a day. At setup, every
 order is checked once on both sides and at least 95 % must be approved (both approve all of them);
 the peer must also prove its notional and rate checks deny when they should.
 
@@ -134,6 +146,27 @@ rules:
   max_exposure: {{limit: 1000000000, limit_pct: 5000}}
 """
 
+#: The pre-trade rules of seed 000, 002 and 003's portfolio and strategy controls (issue 4), added
+#: to `GATE_CONFIG` for the `gate_check_all_rules` figures; loose enough that the orders pass.
+PORTFOLIO_RULES = """
+  drawdown_kill_switch: {max_drawdown_pct: 30}
+  per_trade_risk: {max_risk_per_trade_pct: 2, max_concurrent_positions: 50, min_risk_reward_ratio: 1}  # no budget: it refuses a pool in USD and USDC
+  strategy_settings:
+    defaults: {risk_per_trade: 100, margin_leverage: 10, stop_loss_dollars: 1000000, max_strategy_loss: 1000000}
+  portfolio_daily_loss_breaker: {max_daily_loss_pct: 10}
+  venue_error_rate: {}
+  weekly_reward_target: {target_pct: 50, preservation_risk_pct: 1}
+  trailing_stop:
+    strategy_types: {s1: trend_following, s2: htf}
+    profiles:
+      trend_following: {max_position_pct: 50, max_leverage: 5}  # its stops are not part of the gate
+      htf: {max_position_pct: 50, max_leverage: 5}
+  trailing_max_loss: {max_loss: 1000000, starting_balance: 2000000}
+  equity_daily_loss: {max_daily_loss_pct: 10}
+"""
+ALL_RULES_CONFIG = GATE_CONFIG + PORTFOLIO_RULES
+ISSUE_3_RULES = "riskguard with the 20 rules of `gate_check` only (same run)"
+
 #: What riskguard checks before approving an order that adds risk (engine first, then the rules).
 RISKGUARD_CHECKS = (
     "instrument known",
@@ -171,9 +204,9 @@ class LatencyFigure(Figure):
 # -- the riskguard engine and its state ---------------------------------------------------------
 
 
-def build_engine(warmup: Sequence[InputEvent]) -> RiskEngine:
-    """A fresh engine with every gate rule, fed `warmup`; raises if the warm-up asks for any action."""
-    engine = RiskEngine(parse_config(GATE_CONFIG, "bench/gate.py", env={}).build_rules(), INSTRUMENTS)
+def build_engine(warmup: Sequence[InputEvent], config: str = GATE_CONFIG) -> RiskEngine:
+    """A fresh engine with the rules of `config`, fed `warmup`; raises if the warm-up asks for any action."""
+    engine = RiskEngine(parse_config(config, "bench/gate.py", env={}).build_rules(), INSTRUMENTS)
     for event in warmup:
         actions = engine.handle(event)
         if actions:
@@ -259,6 +292,7 @@ _TEMPLATES = (
 _LIMIT_SHARE = 0.6
 _LIMIT_TICKS = 40  # a limit price within this many ticks of the mark
 _MARKET_TICKS = 8  # a market order's expected price within this many ticks of the mark
+_STOP_TICKS = 20  # every order carries a bracket: its stop loss this many ticks away, its target twice as far
 
 
 def build_orders(seed: int, length: int, start: datetime) -> list[OrderRequest]:
@@ -284,6 +318,7 @@ def build_orders(seed: int, length: int, start: datetime) -> list[OrderRequest]:
             n += 1
             continue  # identical to a recent one: draw again
         recent[key] = index
+        away = instrument.tick_size * (_STOP_TICKS if side == "buy" else -_STOP_TICKS)
         orders.append(
             OrderRequest(
                 f"g{n}",
@@ -295,6 +330,8 @@ def build_orders(seed: int, length: int, start: datetime) -> list[OrderRequest]:
                 qty,  # type: ignore[arg-type]
                 start + index * ORDER_SPACING,
                 price=price,  # type: ignore[arg-type]
+                stop_loss=price - away,  # type: ignore[arg-type]
+                take_profit=price + 2 * away,  # type: ignore[arg-type]
             )
         )
         n += 1
@@ -380,8 +417,8 @@ def _per_call(durations: list[int]) -> _Timed:
     return _Timed(sum(ranked), ranked[round(0.50 * last)], ranked[round(0.99 * last)])
 
 
-def _time_riskguard_gate(warmup: Sequence[InputEvent], orders: Sequence[OrderRequest]) -> _Timed:
-    check = build_engine(warmup).check
+def _time_riskguard_gate(warmup: Sequence[InputEvent], orders: Sequence[OrderRequest], config: str) -> _Timed:
+    check = build_engine(warmup, config).check
     clock = time.perf_counter_ns
     durations = [0] * len(orders)
     gc.collect()
@@ -463,21 +500,22 @@ def _check_setup(
 ) -> None:
     """Run every order through both gates and every event through the engine once (untimed; it
     also warms both up); refuse to time a gate that refuses more than 5 % of the orders."""
-    engine = build_engine(warmup)
-    refusals: dict[str, int] = {}
-    approved = 0
-    for order in orders:
-        decision = engine.check(order)
-        if decision.approved:
-            approved += 1
-        else:
-            reason = f"{decision.rule}/{decision.reason_code}"
-            refusals[reason] = refusals.get(reason, 0) + 1
-    reducing = sum(1 for order in orders if engine.view().reduces_position(order))
-    if reducing:
-        raise GateSetupError(f"{reducing} orders only reduce a position: the gate would skip every rule for them")
-    detail = f"; refused: {refusals}" if refusals else ""
-    _approval_rate("riskguard", approved, len(orders), detail, log)
+    for name, config in (("riskguard", GATE_CONFIG), ("riskguard, all rules", ALL_RULES_CONFIG)):
+        engine = build_engine(warmup, config)
+        refusals: dict[str, int] = {}
+        approved = 0
+        for order in orders:
+            decision = engine.check(order)
+            if decision.approved:
+                approved += 1
+            else:
+                reason = f"{decision.rule}/{decision.reason_code}"
+                refusals[reason] = refusals.get(reason, 0) + 1
+        reducing = sum(1 for order in orders if engine.view().reduces_position(order))
+        if reducing:
+            raise GateSetupError(f"{reducing} orders only reduce a position: the gate would skip every rule for them")
+        detail = f"; refused: {refusals}" if refusals else ""
+        _approval_rate(name, approved, len(orders), detail, log)
 
     verify_checks_are_live(INSTRUMENTS, MARKS, BALANCES, orders)
     gate = _peer_gate(times_ns[0])
@@ -502,15 +540,21 @@ def _check_setup(
 
 def describe(log: Callable[[str], None]) -> None:
     """What each side checks per approved order, on stderr."""
-    rules = [rule.name for rule in parse_config(GATE_CONFIG, env={}).build_rules() if rule.gate]
+    rules = _gate_rules(GATE_CONFIG)
+    added = [name for name in _gate_rules(ALL_RULES_CONFIG) if name not in rules]
     log(
         f"gate checks, riskguard: {len(RISKGUARD_CHECKS)} engine checks ({'; '.join(RISKGUARD_CHECKS)}) "
         f"+ {len(rules)} rules ({', '.join(rules)}); then the approval is fed to the reacting rules"
     )
+    log(f"gate checks, riskguard with all rules: the same + {len(added)} rules ({', '.join(added)})")
     log(
         f"gate checks, nautilus: {len(PEER_CHECKS)} ({'; '.join(PEER_CHECKS)}); "
         "approved commands go to a no-op sink at ExecEngine.execute (no execution client)"
     )
+
+
+def _gate_rules(config: str) -> list[str]:
+    return [rule.name for rule in parse_config(config, env={}).build_rules() if rule.gate]
 
 
 def run(length: int, repeats: int, seed: int = 20260306, log: Callable[[str], None] | None = None) -> list[Figure]:
@@ -527,7 +571,8 @@ def run(length: int, repeats: int, seed: int = 20260306, log: Callable[[str], No
     _check_setup(warmup, orders, commands, times_ns, events_warm, events, say)
 
     sides: dict[str, Callable[[], _Timed]] = {
-        "gate": lambda: _time_riskguard_gate(warmup, orders),
+        "gate": lambda: _time_riskguard_gate(warmup, orders, GATE_CONFIG),
+        "all_rules": lambda: _time_riskguard_gate(warmup, orders, ALL_RULES_CONFIG),
         "peer": lambda: _time_peer_gate(commands, times_ns),
         "events": lambda: _time_events(events_warm, events),
     }
@@ -549,4 +594,23 @@ def run(length: int, repeats: int, seed: int = 20260306, log: Callable[[str], No
         LatencyFigure("gate_check_p50_us", lowest("gate", "p50_ns"), "us", PEER, lowest("peer", "p50_ns")),
         LatencyFigure("gate_check_p99_us", lowest("gate", "p99_ns"), "us", PEER, lowest("peer", "p99_ns")),
         Figure("engine_events", fastest("events"), "events/s"),
+        Figure("gate_check_all_rules", fastest("all_rules"), "checks/s", ISSUE_3_RULES, fastest("gate")),
+        LatencyFigure(
+            "gate_check_all_rules_p50_us", lowest("all_rules", "p50_ns"), "us", ISSUE_3_RULES, lowest("gate", "p50_ns")
+        ),
+        _per_added_rule(lowest("gate", "p50_ns"), lowest("all_rules", "p50_ns")),
     ]
+
+
+def _per_added_rule(base_us: float, all_us: float) -> Figure:
+    """What each added rule costs at the median, beside one rule's share of the 20-rule gate's
+    median (the engine's own checks included, so the share is generous to neither side)."""
+    base_rules = len(_gate_rules(GATE_CONFIG))
+    added = len(_gate_rules(ALL_RULES_CONFIG)) - base_rules
+    return LatencyFigure(
+        "gate_cost_per_added_rule_us",
+        max(all_us - base_us, 0.01) / added,
+        "us",
+        f"one rule's share of the {base_rules}-rule gate's median",
+        base_us / base_rules,
+    )

@@ -216,7 +216,7 @@ def fill_record(number: int, applied: FillApplied) -> dict[str, Any]:
 
 def summary_of(result: ReplayResult) -> dict[str, Any]:
     """Per position key: quantity, entry, PnL, fees, MAE/MFE; totals per currency; what each rule
-    did; lockouts and halts in force at the end."""
+    did; lockouts and halts in force at the end; every limit's distance to breach at the end."""
     engine = result.engine
     ledger = engine.ledger
     positions = []
@@ -265,6 +265,18 @@ def summary_of(result: ReplayResult) -> dict[str, Any]:
                 for lock in engine.lockouts.all()
             ],
             "halts": [{**_scope_fields(h.scope), "by": h.by, "reason": h.reason} for h in engine.halts.values()],
+            "headroom": [
+                {
+                    "rule": row.rule,
+                    "limit": row.label,
+                    **_scope_fields(row.scope),
+                    "value": row.value,
+                    "of": row.limit,
+                    "unit": row.unit,
+                    "used_pct": row.used_pct,
+                }
+                for row in engine.headroom()
+            ],
             "accounts": {
                 a: {"balance": s.balance, "equity": s.equity, "can_trade": s.can_trade, "currency": s.currency}
                 for a, s in engine.accounts.items()

@@ -119,6 +119,7 @@ def summary(skipped_lines: int = 0) -> dict[str, Any]:
         },
         "lockouts": [],
         "halts": [],
+        "headroom": [],
         "accounts": {},
     }
 
@@ -297,6 +298,7 @@ def test_replay_when_position_is_open_at_a_mark_then_summary_holds_unrealized_ex
         },
         "lockouts": [],
         "halts": [],
+        "headroom": [],
         "accounts": {"A1": {"balance": "50000", "equity": "50041", "can_trade": True, "currency": "USD"}},
     }
 

@@ -19,6 +19,7 @@ __all__ = ["Headroom"]
 
 _HUNDRED = Decimal(100)
 _ONE_PLACE = Decimal("0.1")
+_NONE_USED = Decimal("0.0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,9 @@ class Headroom:
         if self.limit == 0:
             return _HUNDRED
         share = DIVISION.multiply(DIVISION.divide(self.value, self.limit), _HUNDRED)
-        return max(share, Decimal(0)).quantize(_ONE_PLACE, rounding=ROUND_HALF_EVEN)
+        if share <= 0:  # also turns -0 (0 of a negative limit) into 0
+            return _NONE_USED
+        return share.quantize(_ONE_PLACE, rounding=ROUND_HALF_EVEN)
 
     @property
     def remaining(self) -> Decimal:

@@ -27,11 +27,12 @@ def row(value: str, limit: str) -> Headroom:
         ("1", "3", "33.3", "2"),  # 33.333… rounds half-even to one place
         ("2", "3", "66.7", "1"),
         ("0", "0", "100", "0"),  # a zero limit leaves no room at all
+        ("0", "-500", "0.0", "-500"),  # nothing lost yet: 0 %, not -0 %
     ],
 )
 def test_headroom_used_pct_and_remaining_match_hand_worked_values(
     value: str, limit: str, used: str, remaining: str
 ) -> None:
     headroom = row(value, limit)
-    assert headroom.used_pct == D(used)
+    assert str(headroom.used_pct) == used  # the text the API and CLI show, sign included
     assert headroom.remaining == D(remaining)

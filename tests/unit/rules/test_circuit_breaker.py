@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -481,3 +482,50 @@ def test_engine_when_five_orders_are_rejected_in_a_row_then_the_account_is_locke
     # Assert
     assert [type(a) for a in actions] == [RaiseAlert, CancelAllOrders, LockOut]
     assert (decision.approved, decision.reason_code) == (False, "locked_out")
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_circuit_breaker_headroom_when_2_losses_and_1_rejection_then_2_of_3_and_1_of_5() -> None:
+    # Arrange: two trades lost 20.00 each (2 of 3 losses: 66.66… → 66.7 %), one order rejected (1 of 5 errors: 20 %)
+    desk = Desk(rule())
+    desk.trade("17990.00")
+    desk.trade("17990.00")
+    desk.order_status("r1", "rejected")
+    # Act
+    losses, errors = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert (losses.label, losses.scope, losses.value, losses.limit, losses.unit, losses.used_pct) == (
+        "losing trades in a row",
+        Scope(account="A1"),
+        Decimal(2),
+        Decimal(3),
+        "losses",
+        Decimal("66.7"),
+    )
+    assert (errors.label, errors.scope, errors.value, errors.limit, errors.unit, errors.used_pct) == (
+        "rejected orders in a row",
+        Scope(account="A1"),
+        Decimal(1),
+        Decimal(5),
+        "errors",
+        Decimal("20.0"),
+    )
+
+
+def test_circuit_breaker_headroom_when_a_win_ends_the_run_then_no_losses_used() -> None:
+    # Arrange: a loss (1 of 3), then a win at 18010.00 (+20.00) ends the run: 0 of 3, 0 %
+    desk = Desk(rule())
+    desk.trade("17990.00")
+    desk.trade("18010.00")
+    # Act
+    losses, _ = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert (losses.scope, losses.value, losses.limit, losses.unit, losses.used_pct) == (
+        Scope(account="A1"),
+        Decimal(0),
+        Decimal(3),
+        "losses",
+        Decimal("0.0"),
+    )

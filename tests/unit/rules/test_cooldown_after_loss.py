@@ -266,3 +266,35 @@ def test_engine_when_loss_closes_then_entries_locked_exit_approved_until_the_coo
     assert before_end.reason_code == "locked_out"
     assert [a.name for a in ended] == ["end_lockout"]
     assert after_end.approved
+
+
+# -- headroom ---------------------------------------------------------------------------------------
+
+
+def test_cooldown_after_loss_headroom_when_2_losses_in_a_row_of_3_then_66_7_pct_used() -> None:
+    # Arrange: two losing round trips, -2.00 USD each: a streak of 2 of 3 = 66.7 %
+    cooldown = rule(consecutive_losses=3)
+    state, _ = feed(
+        cooldown, [*round_trip(1, "18000.00", "17999.00"), *round_trip(2, "18000.00", "17999.00", seconds=5)]
+    )
+    # Act
+    (row,) = cooldown.headroom(make_view(at(10)), state)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        "cooldown_after_loss",
+        "losing trades in a row",
+        Scope(account="A1"),
+        D(2),
+        D(3),
+        "trades",
+    )
+    assert (row.used_pct, row.remaining) == (D("66.7"), D(1))
+
+
+def test_cooldown_after_loss_headroom_when_only_a_loss_amount_then_no_row() -> None:
+    # Arrange: a one-trade loss limit has no standing value
+    cooldown = rule(loss_amount=D("100"))
+    # Act
+    rows = cooldown.headroom(make_view(), cooldown.initial_state())
+    # Assert
+    assert rows == ()

@@ -310,3 +310,34 @@ def test_engine_when_mark_breaches_then_locked_until_reset_exit_approved_and_loc
     assert exit_.approved
     assert [type(a) for a in ended] == [EndLockout]
     assert after_reset.approved
+
+
+# -- headroom --------------------------------------------------------------------------------
+
+
+def test_daily_unrealized_loss_headroom_when_long_2_mnq_is_50_points_down_then_minus_200_of_minus_300() -> None:
+    # Arrange: long 2 MNQ at 18000.00 marked 17950.00: -50 x 2 contracts x 2 USD = -200.00 of -300 (66.66… → 66.7 %)
+    view = make_view(fills=[LONG_MNQ], marks={"MNQ": "17950.00"})
+    # Act
+    (row,) = rule().headroom(view, rule().initial_state())
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        RULE,
+        "unrealized loss",
+        Scope(account="A1"),
+        D("-200.00"),
+        D(-300),
+        "USD",
+    )
+    assert (row.used_pct, row.remaining) == (D("66.7"), D(-100))
+
+
+def test_daily_unrealized_loss_headroom_when_a1_has_no_mark_and_a2_is_flat_then_only_a2_at_zero() -> None:
+    # Arrange: A1's long MNQ has no mark (its loss cannot be measured); A2 holds nothing: 0 of -300 USD, 0 %
+    view = make_view(fills=[LONG_MNQ], accounts=[account("A1"), account("A2")])
+    # Act
+    rows = rule().headroom(view, rule().initial_state())
+    # Assert
+    assert [(r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        (Scope(account="A2"), D(0), D(-300), "USD", D("0.0"))
+    ]

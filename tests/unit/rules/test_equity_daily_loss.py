@@ -203,3 +203,41 @@ def test_daily_loss_through_the_engine_when_locked_then_exit_approved_and_lock_e
     assert (entry.approved, entry.reason_code) == (False, "locked_out")
     assert exit_order.approved
     assert next_day.approved
+
+
+def test_equity_daily_loss_headroom_when_equity_97_000_on_a_100_000_day_then_daily_60_pct_and_max_30_pct() -> None:
+    # Arrange: start balance 100,000, equity 97,000: 97,000 − 100,000 = -3000 of -5000 (5 %) = 60 % used;
+    # maximum loss 10 % of the 100,000 initial balance: floor 90,000, -3000 of -10,000 = 30 % used
+    the_rule = rule(max_loss_pct=D(10), initial_balance=D(100000))
+    state, _ = feed(the_rule, the_rule.initial_state(), "100000", "97000", FRI)
+    view = make_view(FRI, accounts=[account(balance="100000", equity="97000", ts=FRI)])
+    # Act
+    daily, maximum = the_rule.headroom(view, state)
+    # Assert
+    assert (daily.label, daily.scope, daily.value, daily.limit, daily.unit) == (
+        "daily loss on equity",
+        Scope(account="A1"),
+        D(-3000),
+        D(-5000),
+        "USD",
+    )
+    assert daily.used_pct == D("60.0")
+    assert (maximum.label, maximum.scope, maximum.value, maximum.limit, maximum.unit) == (
+        "maximum loss on equity",
+        Scope(account="A1"),
+        D(-3000),
+        D(-10000),
+        "USD",
+    )
+    assert maximum.used_pct == D("30.0")
+
+
+def test_equity_daily_loss_headroom_when_the_new_day_has_no_update_yet_then_no_row() -> None:
+    # Arrange: Friday's update, then Prague midnight: Saturday's start balance is unknown (the gate refuses)
+    the_rule = rule()
+    friday = account(balance="100000", equity="97000", ts=FRI)
+    state, _ = the_rule.react(friday, make_view(FRI, accounts=[friday]), the_rule.initial_state())
+    # Act
+    rows = the_rule.headroom(make_view(FRI_MIDNIGHT + timedelta(hours=1), accounts=[friday]), state)
+    # Assert
+    assert rows == []

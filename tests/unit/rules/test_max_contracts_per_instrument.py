@@ -22,6 +22,7 @@ from riskguard.core import (
     RaiseAlert,
     ReducePosition,
     RiskEngine,
+    Scope,
 )
 from riskguard.core.rules.max_contracts_per_instrument import (
     MaxContractsPerInstrument,
@@ -296,3 +297,36 @@ def test_engine_when_fill_breaches_then_reduce_asked_entries_denied_and_exit_app
     assert actions[1].id == "3.2.max_contracts_per_instrument.reduce_position"
     assert (entry.approved, entry.reason_code, entry.rule) == (False, "max_contracts_per_instrument", RULE)
     assert exit_.approved
+
+
+# -- headroom --------------------------------------------------------------------------------
+
+
+def test_max_contracts_per_instrument_headroom_when_mnq_and_es_held_then_one_row_per_capped_symbol() -> None:
+    # Arrange: s1 long 3 MNQ, s2 short 1 MNQ (net long 2 of the 3 cap = 66.7 %); long 1 ES of the
+    # default cap of 4 (25 %); BTC-PERP: bought and sold, flat, so no row
+    view = make_view(
+        fills=[
+            make_fill("f1", "buy", "3", "18000.00"),
+            make_fill("f2", "sell", "1", "18000.00", strategy="s2"),
+            make_fill("f3", "buy", "1", "5000.00", symbol="ES"),
+            make_fill("f4", "buy", "0.1", "60000.0", symbol="BTC-PERP"),
+            make_fill("f5", "sell", "0.1", "60000.0", symbol="BTC-PERP"),
+        ]
+    )
+    # Act
+    rows = rule(default_limit="4").headroom(view, None)
+    # Assert
+    assert [(r.rule, r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        (RULE, "net contracts held", Scope(account="A1", symbol="MNQ"), D(2), D(3), "contracts", D("66.7")),
+        (RULE, "net contracts held", Scope(account="A1", symbol="ES"), D(1), D(4), "contracts", D("25.0")),
+    ]
+
+
+def test_max_contracts_per_instrument_headroom_when_symbol_has_no_cap_then_no_row() -> None:
+    # Arrange: long 1 ES; only MNQ is capped and there is no default_limit
+    view = make_view(fills=[make_fill("f1", "buy", "1", "5000.00", symbol="ES")])
+    # Act
+    rows = rule().headroom(view, None)
+    # Assert
+    assert rows == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riskguard.core import ALLOW, Deny, InvalidInput, MarkUpdated, Price, RiskEngine
+from riskguard.core import ALLOW, Deny, InvalidInput, MarkUpdated, Price, RiskEngine, Scope
 from riskguard.core.rules.max_exposure import MaxExposure, MaxExposureParams
 from riskguard.testing.factories import make_fill
 from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
@@ -214,3 +214,32 @@ def test_engine_when_exposure_is_at_limit_then_entry_is_refused_and_exit_is_appr
     assert (entry.approved, entry.reason_code, entry.rule) == (False, "max_exposure", "max_exposure")
     assert isinstance(the_rule.check(exit_order, engine.view(), None), Deny)
     assert (exit_.approved, exit_.message) == (True, "approved: the order only reduces a position")
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_max_exposure_headroom_when_mnq_and_es_held_then_money_and_pct_of_equity_rows() -> None:
+    # Arrange: long 2 MNQ at 18000 x 2 = 72000 and long 1 ES at 5000 x 50 = 250000: 322000 held;
+    # of a 400000 limit = 80.5 %; of equity 1000000 = 32.20 %, of a 50 % limit = 64.4 %
+    view = make_view(
+        fills=[MNQ_LONG_2, make_fill("f2", "buy", "1", "4900", symbol="ES")],
+        marks={"MNQ": "18000", "ES": "5000"},
+        accounts=[account("A1", "1000000")],
+    )
+    # Act
+    rows = rule(limit=D("400000"), limit_pct=D("50")).headroom(view, None)
+    # Assert
+    assert [(r.rule, r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("max_exposure", "exposure", Scope(account="A1"), D(322000), D(400000), "USD", D("80.5")),
+        ("max_exposure", "exposure of equity", Scope(account="A1"), D("32.20"), D(50), "%", D("64.4")),
+    ]
+
+
+def test_max_exposure_headroom_when_a_held_symbol_has_no_mark_then_no_row() -> None:
+    # Arrange: long 2 MNQ with no mark: the exposure cannot be valued (the gate refuses, price_unknown)
+    view = make_view(fills=[MNQ_LONG_2])
+    # Act
+    rows = rule(limit=D("400000"), limit_pct=D("50")).headroom(view, None)
+    # Assert
+    assert rows == []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from riskguard.core import ALLOW, Deny, InvalidInput, OrderUpdated, RiskEngine
+from riskguard.core import ALLOW, Deny, InvalidInput, OrderUpdated, RiskEngine, Scope
 from riskguard.core.rules.max_open_orders import MaxOpenOrders, MaxOpenOrdersParams
 from riskguard.testing.factories import make_fill
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order, working
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order, working
 
 
 def rule(limit: int = 10) -> MaxOpenOrders:
@@ -105,3 +105,32 @@ def test_engine_when_at_limit_then_entry_is_refused_and_exit_is_approved() -> No
     assert (entry.approved, entry.reason_code, entry.rule) == (False, "max_open_orders", "max_open_orders")
     assert isinstance(the_rule.check(exit_order, engine.view(), None), Deny)
     assert exit_.approved is True
+
+
+def test_max_open_orders_headroom_when_3_working_of_5_then_60_pct_used() -> None:
+    # Arrange: 3 working orders on A1, a limit of 5: 3 / 5 = 60 %
+    view = make_view(orders=limits(3))
+    # Act
+    (row,) = rule(5).headroom(view, None)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        "max_open_orders",
+        "open orders",
+        Scope(account="A1"),
+        D(3),
+        D(5),
+        "orders",
+    )
+    assert (row.used_pct, row.remaining) == (D("60.0"), D(2))
+
+
+def test_max_open_orders_headroom_when_an_account_has_only_working_orders_then_it_has_a_row_too() -> None:
+    # Arrange: A1 (account update) has none working; B1, never reported, has 2 of 4 working = 50 %
+    view = make_view(orders=limits(2, account_id="B1"))
+    # Act
+    rows = rule(4).headroom(view, None)
+    # Assert
+    assert [(r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        (Scope(account="A1"), D(0), D(4), "orders", D("0.0")),
+        (Scope(account="B1"), D(2), D(4), "orders", D("50.0")),
+    ]

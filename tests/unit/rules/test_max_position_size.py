@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riskguard.core import ALLOW, AccountSnapshot, Deny, InvalidInput, RiskEngine
+from riskguard.core import ALLOW, AccountSnapshot, Deny, InvalidInput, RiskEngine, Scope
 from riskguard.core.rules.max_position_size import MaxPositionSize, MaxPositionSizeParams
 from riskguard.testing.factories import make_fill
 from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
@@ -271,3 +271,36 @@ def test_engine_when_account_snapshot_arrives_later_then_pct_limit_uses_it() -> 
     # Assert
     assert at_limit.approved is True
     assert (over.approved, over.reason_code) == (False, "max_position_size")
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_max_position_size_headroom_when_long_2_mnq_marked_then_one_row_per_limit() -> None:
+    # Arrange: long 2 MNQ marked at 18000, equity 720000
+    # qty: 2 of 5 = 40 %; value: 2 x 18000 x 2 = 72000 of 100000 = 72 %; of equity: 72000 / 720000 = 10.00 % of 10 = 100 %
+    view = make_view(
+        fills=[make_fill("f1", "buy", "2", "17000")], marks={"MNQ": "18000"}, accounts=[account("A1", "720000")]
+    )
+    limits = rule(limit_qty=D("5"), limit_notional=D("100000"), limit_pct=D("10"))
+    # Act
+    rows = limits.headroom(view, None)
+    # Assert
+    mnq = Scope(account="A1", symbol="MNQ")
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("position size", mnq, D(2), D(5), "contracts", D("40.0")),
+        ("position value", mnq, D(72000), D(100000), "USD", D("72.0")),
+        ("position value of equity", mnq, D("10.00"), D(10), "%", D("100.0")),
+    ]
+
+
+def test_max_position_size_headroom_when_no_mark_then_only_the_quantity_is_measured() -> None:
+    # Arrange: long 2 MNQ and no mark: its value cannot be measured (the gate refuses, price_unknown)
+    view = make_view(fills=[make_fill("f1", "buy", "2", "18000")])
+    limits = rule(limit_qty=D("4"), limit_notional=D("100000"), limit_pct=D("10"))
+    # Act
+    rows = limits.headroom(view, None)
+    # Assert: 2 of 4 = 50 %
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("position size", Scope(account="A1", symbol="MNQ"), D(2), D(4), "contracts", D("50.0")),
+    ]

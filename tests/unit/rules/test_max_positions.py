@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from riskguard.core import ALLOW, Deny, InvalidInput, OrderRequest, RiskEngine
+from riskguard.core import ALLOW, Deny, InvalidInput, OrderRequest, RiskEngine, Scope
 from riskguard.core.rules.max_positions import MaxPositions, MaxPositionsParams
 from riskguard.testing.factories import make_fill
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
 
 MNQ_LONG = make_fill("f1", "buy", "1", "18000")
 ES_LONG = make_fill("f2", "buy", "1", "5000", symbol="ES")
@@ -108,3 +108,28 @@ def test_engine_when_at_limit_then_new_symbol_is_refused_and_exit_and_add_are_ap
     assert (entry.approved, entry.reason_code, entry.rule) == (False, "max_positions", "max_positions")
     assert add.approved is True
     assert (exit_.approved, exit_.message) == (True, "approved: the order only reduces a position")
+
+
+def test_max_positions_headroom_when_2_symbols_held_of_5_then_40_pct_used() -> None:
+    # Arrange: long MNQ and ES; BTC-PERP long in s1 and short in s2 nets to flat and is not counted:
+    # 2 of 5 positions = 40 %
+    view = make_view(
+        fills=[
+            MNQ_LONG,
+            ES_LONG,
+            make_fill("f3", "buy", "0.1", "60000.0", symbol="BTC-PERP"),
+            make_fill("f4", "sell", "0.1", "60000.0", symbol="BTC-PERP", strategy="s2"),
+        ]
+    )
+    # Act
+    (row,) = rule(5).headroom(view, None)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        "max_positions",
+        "open positions",
+        Scope(account="A1"),
+        D(2),
+        D(5),
+        "positions",
+    )
+    assert (row.used_pct, row.remaining) == (D("40.0"), D(3))

@@ -278,3 +278,33 @@ def test_engine_when_target_reached_then_locked_until_reset_exit_approved_and_lo
     assert not before_reset.approved
     assert [type(a) for a in ended] == [EndLockout]
     assert after_reset.approved
+
+
+# -- headroom --------------------------------------------------------------------------------
+
+
+def test_max_unrealized_profit_headroom_when_long_2_mnq_is_150_points_up_then_600_of_1000() -> None:
+    # Arrange: long 2 MNQ at 18000.00 marked 18150.00: +150 x 2 contracts x 2 USD = 600.00 of 1000 (60 %)
+    view = make_view(fills=[LONG_MNQ], marks={"MNQ": "18150.00"})
+    # Act
+    (row,) = rule().headroom(view, rule().initial_state())
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        RULE,
+        "unrealized profit",
+        Scope(account="A1"),
+        D("600.00"),
+        D(1000),
+        "USD",
+    )
+    assert (row.used_pct, row.remaining) == (D("60.0"), D(400))
+
+
+def test_max_unrealized_profit_headroom_when_the_position_is_at_a_loss_then_none_of_the_target_used() -> None:
+    # Arrange: marked 17900.00: -100 x 2 x 2 = -400.00 against a 1000 target: 0 % used, 1400.00 to go
+    view = make_view(fills=[LONG_MNQ], marks={"MNQ": "17900.00"})
+    # Act
+    (row,) = rule().headroom(view, rule().initial_state())
+    # Assert
+    assert (row.scope, row.value, row.limit, row.unit) == (Scope(account="A1"), D("-400.00"), D(1000), "USD")
+    assert (row.used_pct, row.remaining) == (D("0.0"), D(1400))

@@ -34,7 +34,7 @@ from riskguard.core.rules.no_stop_loss_grace import (
     Unprotected,
 )
 from riskguard.testing.factories import T0, make_fill
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order, working
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order, working
 
 RULE = "no_stop_loss_grace"
 ENTRY = make_fill("f1", "buy", "2", "18000.00")  # long 2 MNQ at T0
@@ -377,3 +377,35 @@ def test_engine_when_stop_reported_in_time_then_tick_closes_nothing() -> None:
     # Assert
     assert actions == []
     assert engine.next_deadline() is None
+
+
+# -- headroom --------------------------------------------------------------------------------
+
+
+def test_no_stop_loss_grace_headroom_when_unprotected_for_12_s_of_30_then_40_pct_used() -> None:
+    # Arrange: long 2 MNQ since T0 with no stop; read at +12.5 s: 12 whole seconds of 30 = 40 %
+    grace_rule = rule()
+    state = opened(grace_rule)
+    # Act
+    (row,) = grace_rule.headroom(make_view(at(12.5), fills=[ENTRY]), state)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        RULE,
+        "seconds without a stop",
+        Scope(account="A1", symbol="MNQ"),
+        D(12),
+        D(30),
+        "s",
+    )
+    assert (row.used_pct, row.remaining) == (D("40.0"), D(18))
+
+
+def test_no_stop_loss_grace_headroom_when_a_stop_is_working_then_no_row() -> None:
+    # Arrange: the timer started at T0, and a sell stop for the 2 MNQ is working now
+    grace_rule = rule()
+    state = opened(grace_rule)
+    view = make_view(at(12), fills=[ENTRY], orders=[working("stop1", "sell", "2")])
+    # Act
+    rows = grace_rule.headroom(view, state)
+    # Assert
+    assert rows == []

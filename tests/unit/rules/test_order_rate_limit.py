@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from riskguard.core import ALLOW, Deny, InvalidInput, OrderApproved, OrderRequest, RiskEngine
+from riskguard.core import ALLOW, Deny, InvalidInput, OrderApproved, OrderRequest, RiskEngine, Scope
 from riskguard.core.rules.order_rate_limit import OrderRateLimit, OrderRateLimitParams, OrderRateState
 from riskguard.testing.factories import make_fill
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
 
 
 def rule(max_orders_per_minute: int = 10) -> OrderRateLimit:
@@ -155,3 +155,27 @@ def test_engine_when_rate_is_used_up_then_entries_are_refused_exits_pass_and_cou
     assert (exit_.approved, exit_.message) == (True, "approved: the order only reduces a position")
     assert (still_full.approved, still_full.reason_code) == (False, "order_rate_limit")
     assert freed.approved is True
+
+
+def test_order_rate_limit_headroom_when_approvals_in_two_symbols_then_one_row_per_symbol() -> None:
+    # Arrange: MNQ approved at +0, +10, +20 s, ES at +25 s; read at +62 s, the window (2 s, 62 s]
+    the_rule = rule()
+    state = approvals(the_rule, [0, 10, 20])
+    state = approve(the_rule, state, order(order_id="e1", symbol="ES", price="5000.00", ts=at(25)), at(25))
+    # Act
+    rows = the_rule.headroom(make_view(at(62)), state)
+    # Assert: MNQ 2 of 10 = 20 % (the one at +0 s has left); ES 1 of 10 = 10 %
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("orders in the last 60 s", Scope(account="A1", symbol="MNQ"), D(2), D(10), "orders", D("20.0")),
+        ("orders in the last 60 s", Scope(account="A1", symbol="ES"), D(1), D(10), "orders", D("10.0")),
+    ]
+
+
+def test_order_rate_limit_headroom_when_every_approval_has_left_the_window_then_no_row() -> None:
+    # Arrange: approvals at +0 and +10 s; read at +70 s, the window (10 s, 70 s]
+    the_rule = rule()
+    state = approvals(the_rule, [0, 10])
+    # Act
+    rows = the_rule.headroom(make_view(at(70)), state)
+    # Assert
+    assert rows == []

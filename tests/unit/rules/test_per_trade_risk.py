@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from riskguard.core import ALLOW, AccountView, Deny, Fill, InvalidInput, OrderRequest, OrderUpdated, RiskEngine
+from riskguard.core import (
+    ALLOW,
+    AccountView,
+    Deny,
+    Fill,
+    InvalidInput,
+    OrderRequest,
+    OrderUpdated,
+    RiskEngine,
+    Scope,
+)
 from riskguard.core.rules.per_trade_risk import PerTradeRisk, PerTradeRiskParams, current_per_trade_risk
 from riskguard.testing.factories import make_fill
 from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order, working
@@ -664,3 +674,36 @@ def test_engine_when_the_venue_reports_the_stop_then_the_budget_counts_it() -> N
     assert after.approved is True
     assert (over.approved, over.reason_code) == (False, "risk_limit_exceeded")
     assert "money at risk would be 800.00 USD" in over.message
+
+
+# -- headroom ---------------------------------------------------------------------------------------------------
+
+
+def test_per_trade_risk_headroom_when_two_accounts_hold_stopped_positions_then_risk_positions_and_budget_rows() -> None:
+    # Arrange: A1 long 2 MNQ @ 18000 stop 17900: (36000 - 35800) x 2 = 400; A2 short 1 ES @ 5000 stop 5004:
+    # 4 x 50 = 200; both equities 50000
+    view = budget_view(MNQ_STOP_2, ES_STOP_1_A2)
+    # Act
+    rows = rule(max_concurrent_positions=3, portfolio_budget=D("1000")).headroom(view, None)
+    # Assert:
+    # A1: 400 / 50000 x 100 = 0.80 % of the 2 % cap -> 40.0 % used; A2: 200 / 50000 x 100 = 0.40 % -> 20.0 %
+    # the pool: 2 positions (A1 MNQ, A2 ES) of 3 -> 66.7 %; 400 + 200 = 600 USD of the 1000 budget -> 60.0 %
+    assert [(r.rule, r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("per_trade_risk", "risk of the largest open position", Scope(account="A1"), D("0.80"), D(2), "%", D("40.0")),
+        ("per_trade_risk", "risk of the largest open position", Scope(account="A2"), D("0.40"), D(2), "%", D("20.0")),
+        ("per_trade_risk", "concurrent positions", Scope(), D(2), D(3), "positions", D("66.7")),
+        ("per_trade_risk", "money at risk to the stops", Scope(), D(600), D(1000), "USD", D("60.0")),
+    ]
+    assert rows[3].remaining == D(400)
+
+
+def test_per_trade_risk_headroom_when_a_position_has_no_stop_then_its_account_and_the_budget_report_nothing() -> None:
+    # Arrange: A1's MNQ is stopped (400 at risk), A2's ES short has no working stop: its risk is unknown
+    view = budget_view(MNQ_STOP_2)
+    # Act
+    rows = rule(max_concurrent_positions=2, portfolio_budget=D("1000")).headroom(view, None)
+    # Assert: A1 0.80 of 2 % -> 40.0 %; 2 positions of 2 -> 100.0 %; no A2 row and no budget row (the gate refuses)
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("risk of the largest open position", Scope(account="A1"), D("0.80"), D(2), "%", D("40.0")),
+        ("concurrent positions", Scope(), D(2), D(2), "positions", D("100.0")),
+    ]

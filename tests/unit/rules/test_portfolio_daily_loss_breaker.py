@@ -467,3 +467,44 @@ def test_breaker_through_the_engine_when_tripped_then_entries_refused_exits_pass
     assert exit_.message == "approved: the order only reduces a position"
     assert (last_second.approved, last_second.reason_code) == (False, "locked_out")
     assert after.approved
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_portfolio_headroom_when_es_marked_5_points_down_then_minus_750_of_minus_1000_portfolio_wide() -> None:
+    # Arrange: A1 realized -500.00; A2's ES unmarked (no row), then marked 4995.00: -5 x 50 = -250.00;
+    # -750.00 of 2 % x 50000 = -1000 USD: 75 % used
+    desk = desk_at_minus_500()
+    unmarked = desk.rule.headroom(desk.view, desk.state)
+    assert desk.mark("ES", "4995.00") == []
+    # Act
+    (row,) = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert unmarked == []
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        NAME,
+        "portfolio daily loss",
+        Scope(),
+        D("-750.00"),
+        D(-1000),
+        "USD",
+    )
+    assert (row.used_pct, row.remaining) == (D("75.0"), D(-250))
+
+
+def test_portfolio_headroom_when_tripped_at_minus_1000_then_measured_against_the_next_trip_at_minus_2000() -> None:
+    # Arrange: ES marked 4990.00: -500 + -10 x 50 = -1000.00 trips; it trips again at -1000 − 1000 = -2000:
+    # -1000 of -2000 = 50 % used
+    desk = desk_at_minus_500()
+    assert desk.mark("ES", "4990.00") != []
+    # Act
+    (row,) = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert (row.scope, row.value, row.limit, row.unit, row.used_pct) == (
+        Scope(),
+        D("-1000.00"),
+        D(-2000),
+        "USD",
+        D("50.0"),
+    )

@@ -29,7 +29,7 @@ from riskguard.core.rules.repeated_execution_throttle import (
     ThrottleState,
 )
 from riskguard.testing.factories import T0, make_fill
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
 
 NAME = "repeated_execution_throttle"
 S1 = Scope(account="A1", strategy="s1")
@@ -261,3 +261,36 @@ def test_engine_when_a_strategy_is_throttled_then_its_entries_stop_its_exits_and
     ]
     assert after.approved is True
     assert engine.states[NAME] == ThrottleState()
+
+
+def test_repeated_execution_throttle_headroom_when_fills_in_window_then_one_row_per_strategy() -> None:
+    # Arrange: s1 filled at +0, +10, +20 s, s2 at +30 s; read at +65 s, the window (5 s, 65 s]
+    desk = Desk(rule())
+    desk.fills(0, 10, 20)
+    desk.fill(30, strategy="s2")
+    desk.view.now = at(65)
+    # Act
+    rows = desk.rule.headroom(desk.view, desk.state)
+    # Assert: s1 2 of 3 = 66.7 % (the fill at +0 s has left); s2 1 of 3 = 33.3 %
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("fills in the last 60 s", S1, D(2), D(3), "fills", D("66.7")),
+        ("fills in the last 60 s", Scope(account="A1", strategy="s2"), D(1), D(3), "fills", D("33.3")),
+    ]
+
+
+def test_repeated_execution_throttle_headroom_when_tripped_then_the_tripping_count_stays_until_reset() -> None:
+    # Arrange: 4 fills in 3 s trip a limit of 3; read long after, at +200 s
+    desk = Desk(rule())
+    desk.fills(0, 1, 2, 3)
+    desk.view.now = at(200)
+    # Act
+    (row,) = desk.rule.headroom(desk.view, desk.state)
+    # Assert: 4 of 3 = 133.3 %, past the limit
+    assert (row.rule, row.scope, row.value, row.limit, row.unit, row.used_pct) == (
+        NAME,
+        S1,
+        D(4),
+        D(3),
+        "fills",
+        D("133.3"),
+    )

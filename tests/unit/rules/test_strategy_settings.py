@@ -448,3 +448,43 @@ def test_engine_when_a_strategy_is_killed_then_its_entries_stop_while_others_and
     assert isinstance(reset[0], EndLockout)
     assert after.approved is True
     assert engine.states[NAME] == StrategySettingsState({("s1", "MNQ"): StrategyStatus()})
+
+
+# -- headroom -----------------------------------------------------------------------------------
+
+
+def test_strategy_settings_headroom_when_strategies_lost_then_total_pnl_against_each_kill_per_strategy_symbol() -> None:
+    # Arrange: s1/MNQ listed (kill at -50), s2/ES listed (kill at -200) and untraded, s9 unlisted (defaults: -50)
+    the_rule = rule({"s1/MNQ": WIDE, "s2/ES": StrategySettings(max_strategy_loss=D(200))})
+    view = make_view(
+        fills=[
+            make_fill("f1", "buy", "1", "18000.00"),
+            make_fill("f2", "buy", "1", "5000.00", symbol="ES", strategy="s9"),
+        ]
+    )
+    state = the_rule.initial_state()
+    state, _ = the_rule.react(booked(view, make_fill("f3", "sell", "1", "17985.00")), view, state)
+    state, _ = the_rule.react(
+        booked(view, make_fill("f4", "sell", "1", "4999.75", symbol="ES", strategy="s9")), view, state
+    )
+    # Act
+    rows = the_rule.headroom(view, state)
+    # Assert:
+    # s1/MNQ: (17985 - 18000) x 1 x 2 = -30.00 of -50 USD -> 60.0 %
+    # s2/ES: nothing traded, 0 of -200 USD -> 0.0 %
+    # s9/ES (after the listed ones): (4999.75 - 5000) x 1 x 50 = -12.50 of -50 USD -> 25.0 %
+    assert [(r.rule, r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        (NAME, "strategy total pnl", S1_MNQ, D("-30.00"), D(-50), "USD", D("60.0")),
+        (NAME, "strategy total pnl", Scope(strategy="s2", symbol="ES"), D(0), D(-200), "USD", D("0.0")),
+        (NAME, "strategy total pnl", Scope(strategy="s9", symbol="ES"), D("-12.50"), D(-50), "USD", D("25.0")),
+    ]
+
+
+def test_strategy_settings_headroom_when_killed_and_still_losing_then_past_the_limit() -> None:
+    # Arrange: killed at -50, then -20 more
+    the_rule = rule()
+    # Act
+    (row,) = the_rule.headroom(make_view(), state_of("-70", killed=True))
+    # Assert: -70 of -50 USD = 140.0 %, 20 USD past it
+    assert (row.scope, row.value, row.limit, row.unit) == (S1_MNQ, D(-70), D(-50), "USD")
+    assert (row.used_pct, row.remaining) == (D("140.0"), D(20))

@@ -30,7 +30,7 @@ from riskguard.core.rules.trade_frequency_limit import (
     TradeFrequencyState,
 )
 from riskguard.testing.factories import T0
-from tests.unit.rules._view import INSTRUMENTS, account, at, make_view, order
+from tests.unit.rules._view import INSTRUMENTS, D, account, at, make_view, order
 
 
 def utc(text: str) -> datetime:
@@ -365,3 +365,42 @@ def test_engine_when_cap_exceeded_then_entries_locked_exits_approved_and_lock_en
     assert deadline == at(63)
     assert [a.name for a in ended] == ["end_lockout"]
     assert later.approved
+
+
+# -- headroom ---------------------------------------------------------------------------------------------
+
+
+def test_trade_frequency_limit_headroom_when_3_entries_then_one_row_per_window() -> None:
+    # Arrange: entries at +0, +10 and +70 s (the session began at 17:00 New York the day before)
+    limit = rule(per_minute=3, per_hour=10, per_session=20)
+    state, _, view = feed(limit, [fill("f1", "buy", at(0)), fill("f2", "buy", at(10)), fill("f3", "buy", at(70))])
+    view.now = at(75)
+    # Act
+    rows = limit.headroom(view, state)
+    # Assert: minute (15 s, 75 s]: 1 of 3 = 33.3 %; hour: 3 of 10 = 30 %; session: 3 of 20 = 15 %
+    a1 = Scope(account="A1")
+    assert [(r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        ("trades in the last minute", a1, D(1), D(3), "trades", D("33.3")),
+        ("trades in the last hour", a1, D(3), D(10), "trades", D("30.0")),
+        ("trades this session", a1, D(3), D(20), "trades", D("15.0")),
+    ]
+
+
+def test_trade_frequency_limit_headroom_when_a_new_session_begins_then_its_count_starts_at_zero() -> None:
+    # Arrange: 2 trades before the 17:00 New York reset (22:00 UTC: still EST on 6 March), read 1 s after it
+    limit = rule(per_session=4)
+    state, _, view = feed(
+        limit, [fill("f1", "buy", utc("2026-03-06 21:59:00")), fill("f2", "buy", utc("2026-03-06 21:59:30"))]
+    )
+    view.now = utc("2026-03-06 22:00:01")
+    # Act
+    (row,) = limit.headroom(view, state)
+    # Assert: 0 of 4 = 0 %
+    assert (row.label, row.scope, row.value, row.limit, row.unit, row.used_pct) == (
+        "trades this session",
+        Scope(account="A1"),
+        D(0),
+        D(4),
+        "trades",
+        D("0.0"),
+    )

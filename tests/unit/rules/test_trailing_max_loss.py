@@ -176,3 +176,41 @@ def test_mll_through_the_engine_when_breached_then_entries_locked_exits_approved
     assert (entry.approved, entry.reason_code) == (False, "locked_out")
     assert exit_order.approved
     assert after_reset.approved
+
+
+def test_mll_headroom_when_equity_49_000_over_a_48_000_level_then_minus_1000_of_minus_2000() -> None:
+    # Arrange: start 50,000, MLL 2,000: level 48,000; equity 49,000 is 1,000 below the 50,000 the level
+    # trails by 2,000: 49,000 − 48,000 − 2,000 = -1000 of -2000 = 50 % used
+    the_rule = rule()
+    state, _ = feed(the_rule, the_rule.initial_state(), "50000", "49000", FRI_MORNING)
+    # Act
+    (row,) = the_rule.headroom(make_view(FRI_MORNING), state)
+    # Assert
+    assert (row.label, row.scope, row.value, row.limit, row.unit) == (
+        "loss from the maximum loss limit",
+        Scope(account="A1"),
+        D(-1000),
+        D(-2000),
+        "USD",
+    )
+    assert (row.used_pct, row.remaining) == (D("50.0"), D(-1000))
+
+
+def test_mll_headroom_when_the_eod_high_rose_to_51_000_then_measured_from_it_and_none_before_an_update() -> None:
+    # Arrange: Friday closes at 51,000; Monday's first update raises the EOD high to 51,000, level 49,000;
+    # equity 50,200: 50,200 − 49,000 − 2,000 = -800 of -2000 = 40 % used
+    the_rule = rule()
+    state, _ = feed(the_rule, the_rule.initial_state(), "51000", "51000", FRI_LAST)
+    state, _ = feed(the_rule, state, "50200", "50200", MON)
+    # Act
+    (row,) = the_rule.headroom(make_view(MON), state)
+    unknown = the_rule.headroom(make_view(MON), the_rule.initial_state())
+    # Assert
+    assert (row.scope, row.value, row.limit, row.unit, row.used_pct) == (
+        Scope(account="A1"),
+        D(-800),
+        D(-2000),
+        "USD",
+        D("40.0"),
+    )
+    assert unknown == []

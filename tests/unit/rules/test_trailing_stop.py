@@ -30,6 +30,7 @@ from riskguard.core import (
     PositionSide,
     Price,
     RiskEngine,
+    Scope,
     Side,
     WorkingOrders,
 )
@@ -727,3 +728,66 @@ def test_engine_when_the_trailing_stop_is_hit_then_the_exit_is_approved_while_th
     assert again == []
     assert (more.approved, more.reason_code, more.rule) == (False, "max_position_pct", "trailing_stop")
     assert (exit_.approved, exit_.message) == (True, "approved: the order only reduces a position")
+
+
+# -- headroom -----------------------------------------------------------------------------------------------------
+
+
+def test_trailing_stop_headroom_when_a_typed_strategy_holds_then_its_position_and_the_account_exposure_rows() -> None:
+    # Arrange: A1 has 10000 USDC; t1 (trend_following: 15 %, 1.2x) long 0.01 BTC, s9 (no type) long 0.02 BTC
+    view = make_view(
+        T0,
+        accounts=[usdc()],
+        fills=[
+            fill("f1", "buy", "100000.0", qty="0.01", symbol="BTC-PERP"),
+            fill("f2", "buy", "100000.0", qty="0.02", symbol="BTC-PERP", strategy="s9"),
+        ],
+        marks={"BTC-PERP": "96000.0"},
+    )
+    # Act
+    rows = rule().headroom(view, TrailingStopState())
+    # Assert:
+    # t1's position at the mark: 0.01 x 96000.0 x 1 = 960 USDC of 15 % x 10000 = 1500 USDC -> 64.0 %
+    # A1's exposure: (0.01 + 0.02) x 96000.0 = 2880 USDC of 1.2 x 10000 = 12000 (trend_following) -> 24.0 %,
+    # and of 1.0 x 10000 = 10000 (htf) -> 28.8 %; arbitrage has no leverage limit, s9 no type
+    assert [(r.rule, r.label, r.scope, r.value, r.limit, r.unit, r.used_pct) for r in rows] == [
+        (
+            "trailing_stop",
+            "position value (trend_following)",
+            Scope(account="A1", strategy="t1", symbol="BTC-PERP"),
+            D(960),
+            D(1500),
+            "USDC",
+            D("64.0"),
+        ),
+        (
+            "trailing_stop",
+            "exposure (trend_following, 1.2x equity)",
+            Scope(account="A1"),
+            D(2880),
+            D(12000),
+            "USDC",
+            D("24.0"),
+        ),
+        ("trailing_stop", "exposure (htf, 1x equity)", Scope(account="A1"), D(2880), D(10000), "USDC", D("28.8")),
+    ]
+    assert rows[0].remaining == D(540)
+
+
+@pytest.mark.parametrize(
+    ("accounts", "marks_"),
+    [
+        ([usdc()], {}),  # no mark for the held BTC: neither its value nor the exposure can be measured
+        ([usdc("0")], {"BTC-PERP": "96000.0"}),  # no positive equity to take a share of
+        ([], {"BTC-PERP": "96000.0"}),  # no account update
+    ],
+)
+def test_trailing_stop_headroom_when_a_mark_or_the_equity_is_missing_then_no_rows(
+    accounts: list[AccountSnapshot], marks_: dict[str, str]
+) -> None:
+    # Arrange: t1 long 0.01 BTC on A1
+    view = make_view(
+        T0, accounts=accounts, fills=[fill("f1", "buy", "100000.0", qty="0.01", symbol="BTC-PERP")], marks=marks_
+    )
+    # Act / Assert: the gate refuses new risk there; headroom reports nothing for A1
+    assert rule().headroom(view, TrailingStopState()) == []

@@ -274,3 +274,36 @@ def test_rate_through_the_engine_when_tripped_then_every_account_is_refused_exit
     assert (a2.approved, a2.reason_code) == (False, "locked_out")
     assert exit_.approved
     assert (last_second.approved, after.approved) == (False, True)
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_venue_error_rate_headroom_when_1_of_20_calls_failed_then_5_pct_of_a_10_pct_limit() -> None:
+    # Arrange: 19 accepted + 1 rejected = 20 calls (min_calls): 1 x 100 / 20 = 5.00 % of 10 %: 50 % used
+    desk = Desk(rule(max_error_rate_pct=D(10)))
+    desk.accepted(19)
+    assert desk.status("r1", "rejected", reason="venue busy") == []
+    # Act
+    (row,) = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        NAME,
+        "venue error rate",
+        Scope(),
+        D("5.00"),
+        D(10),
+        "%",
+    )
+    assert (row.used_pct, row.remaining) == (D("50.0"), D(5))
+
+
+def test_venue_error_rate_headroom_when_fewer_than_min_calls_in_the_window_then_no_row() -> None:
+    # Arrange: 20 calls at T0; 5 minutes later the window (T0, T0 + 5 min] holds none of them
+    desk = Desk(rule(max_error_rate_pct=D(10)))
+    desk.accepted(19)
+    desk.status("r1", "rejected")
+    # Act
+    later = desk.at(T0 + timedelta(minutes=5)).rule.headroom(desk.view, desk.state)
+    # Assert
+    assert later == []

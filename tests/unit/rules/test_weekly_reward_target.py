@@ -20,6 +20,7 @@ from riskguard.core import (
     LockoutBook,
     RaiseAlert,
     RiskEngine,
+    Scope,
     WorkingOrders,
 )
 from riskguard.core.events import Event, FillBooked
@@ -369,3 +370,33 @@ def test_target_through_the_engine_when_reached_then_entries_without_stop_refuse
     assert (protected.approved, protected.reason_code) == (False, CODE)
     assert exit_.approved
     assert exit_.message == "approved: the order only reduces a position"
+
+
+# -- headroom ------------------------------------------------------------------------------------
+
+
+def test_weekly_target_headroom_when_1000_realized_on_10_000_then_half_of_the_2000_target() -> None:
+    # Arrange: 20 % of 10000 = 2000.00 USD target; (18501.25 - 18000.00) x 2 = 1002.50 − 2 x 1.25 fees = 1000.00
+    desk = Desk()
+    desk.snapshot("10000")
+    desk.round_trip("18501.25")
+    # Act
+    (row,) = desk.rule.headroom(desk.view, desk.state)
+    # Assert
+    assert (row.rule, row.label, row.scope, row.value, row.limit, row.unit) == (
+        NAME,
+        "weekly realized profit toward target",
+        Scope(account="A1"),
+        D("1000.00"),
+        D(2000),
+        "USD",
+    )
+    assert (row.used_pct, row.remaining) == (D("50.0"), D(1000))
+
+
+def test_weekly_target_headroom_when_no_snapshot_this_week_then_no_row() -> None:
+    # Arrange: a realized gain, but no equity reported this week: the target cannot be measured
+    desk = Desk()
+    desk.round_trip("18501.25")
+    # Act / Assert
+    assert desk.rule.headroom(desk.view, desk.state) == []

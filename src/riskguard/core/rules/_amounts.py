@@ -70,7 +70,12 @@ class Unpriced:
 
 def held_exposure(view: AccountView, account: str, currency: str, *, skip: str | None = None) -> Decimal | Unpriced:
     """|net qty| x mark x point value over the account's held symbols (but `skip`), all in
-    `currency`; the first symbol that cannot be valued that way is returned instead."""
+    `currency`; the first symbol that cannot be valued that way is returned instead. Worked out
+    once per view: max_exposure and trailing_stop both ask for it."""
+    return view.remembered(("held_exposure", account, currency, skip), lambda: _exposure(view, account, currency, skip))
+
+
+def _exposure(view: AccountView, account: str, currency: str, skip: str | None) -> Decimal | Unpriced:
     total = Decimal(0)
     for symbol in view.symbols_held(account):
         net = view.net_qty(account, symbol)

@@ -20,9 +20,11 @@ from typing import ClassVar, Generic, TypeVar
 from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.events import Event, FillBooked, MarkUpdated
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
 
 __all__ = ["FiredToday", "FloatingPnlParams", "FloatingPnlRule"]
 
@@ -48,6 +50,7 @@ class FloatingPnlRule(Rule[P, FiredToday], ABC, Generic[P]):
     gate = True
     reactive = True
     measures: ClassVar[str]  # "loss" or "profit", for messages
+    label: ClassVar[str]  # the headroom row's name for people: "unrealized loss", "unrealized profit"
 
     def __init__(self, params: P) -> None:
         super().__init__(params)
@@ -56,6 +59,11 @@ class FloatingPnlRule(Rule[P, FiredToday], ABC, Generic[P]):
     @abstractmethod
     def crossed(self, unrealized: Decimal) -> bool:
         """Has the account's unrealized PnL reached this rule's threshold?"""
+
+    @property
+    @abstractmethod
+    def threshold(self) -> Decimal:
+        """The threshold as the trader reads it: a loss negative (-300), a target positive (1000)."""
 
     @abstractmethod
     def sentence(self, account: str, unrealized: Decimal, currency: str, until: datetime) -> str:
@@ -75,6 +83,22 @@ class FloatingPnlRule(Rule[P, FiredToday], ABC, Generic[P]):
                 "be measured, so new risk is refused until a price arrives",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: FiredToday) -> Sequence[Headroom]:
+        """The unrealized PnL at marks against the threshold, per account and currency (a flat
+        account: 0 in its currency); none for a currency with an unmarked position (the gate
+        refuses new risk then)."""
+        rows = []
+        for account in view.account_ids():
+            sums = _unrealized_by_currency(view, account)
+            if not sums and account in view.accounts:
+                sums = {view.accounts[account].currency: Decimal(0)}
+            rows += [
+                Headroom(self.name, self.label, Scope(account=account), unrealized, self.threshold, currency)
+                for currency, unrealized in sums.items()
+                if unrealized is not None
+            ]
+        return rows
 
     def react(self, event: Event, view: AccountView, state: FiredToday) -> tuple[FiredToday, Sequence[Action]]:
         if isinstance(event, FillBooked):

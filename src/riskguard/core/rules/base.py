@@ -8,7 +8,7 @@ keeps lockouts and timers (`core/lockouts.py`, `core/schedule.py`) and assigns a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +35,7 @@ __all__ = ["AccountView", "Enforcement", "Rule", "RuleParams", "breach_actions"]
 
 P = TypeVar("P", bound="RuleParams")
 S = TypeVar("S")
+T = TypeVar("T")
 
 
 class Enforcement(StrEnum):
@@ -66,6 +67,8 @@ class AccountView:
 
     __slots__ = (
         "_held",
+        "_memo",
+        "_pool",
         "_version",
         "accounts",
         "instruments",
@@ -94,13 +97,29 @@ class AccountView:
         self.lockouts = lockouts
         self.venue_positions = venue_positions
         self._held: dict[str, tuple[list[Position], dict[str, Decimal]]] = {}
+        self._pool: list[Position] | None = None
+        self._memo: dict[tuple[object, ...], object] = {}
         self._version = ledger.version
+
+    def _forget_if_moved(self) -> None:
+        if self._version != self.ledger.version:  # the ledger moved on (tests drive one view through fills)
+            self._held.clear()
+            self._pool = None
+            self._memo.clear()
+            self._version = self.ledger.version
+
+    def remembered(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, once per view (and ledger state) for `key`: what several rules derive
+        from the same positions and marks, such as an account's exposure, is worked out once."""
+        self._forget_if_moved()
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]
+        value = self._memo[key] = compute()
+        return value
 
     def _account_book(self, account: str) -> tuple[list[Position], dict[str, Decimal]]:
         """The account's open positions, and its net quantity per symbol (symbols in first-seen order)."""
-        if self._version != self.ledger.version:  # the ledger moved on (tests drive one view through fills)
-            self._held.clear()
-            self._version = self.ledger.version
+        self._forget_if_moved()
         book = self._held.get(account)
         if book is None:
             positions = self.ledger.open_positions(account=account)
@@ -118,6 +137,13 @@ class AccountView:
         known = dict.fromkeys(self.accounts)
         known.update(dict.fromkeys(key.account for key in self.ledger.position_keys()))
         return list(known)
+
+    def all_positions(self) -> list[Position]:
+        """Every account's open positions, in the ledger's order (portfolio-wide rules)."""
+        self._forget_if_moved()
+        if self._pool is None:
+            self._pool = self.ledger.open_positions()
+        return list(self._pool)
 
     def positions(self, account: str, symbol: str | None = None) -> list[Position]:
         positions = self._account_book(account)[0]

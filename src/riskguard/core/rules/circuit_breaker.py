@@ -20,15 +20,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, OrderStatus, OrderUpdated, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.lockouts import Lockout
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.scope import Scope
 
 __all__ = ["AccountBreaker", "CircuitBreaker", "CircuitBreakerParams", "CircuitBreakerState"]
 
@@ -76,6 +79,35 @@ class CircuitBreaker(Rule[CircuitBreakerParams, CircuitBreakerState]):
         if breaker is not None and breaker.tripped_at is not None:
             return Deny(self.name, "locked_out", breaker.reason)
         return ALLOW
+
+    def headroom(self, view: AccountView, state: CircuitBreakerState) -> Sequence[Headroom]:
+        """Per account, its two runs toward the trip: losing trades in a row of
+        `max_consecutive_losses`, rejected orders in a row of `max_consecutive_errors` (a tripped
+        account keeps the run that tripped it, at 100 %, until its reset)."""
+        rows = []
+        for account in dict.fromkeys([*view.account_ids(), *state.accounts]):
+            breaker = state.accounts.get(account, AccountBreaker())
+            scope = Scope(account=account)
+            losses, errors = Decimal(breaker.losses), Decimal(len(breaker.errors))
+            rows += [
+                Headroom(
+                    self.name,
+                    "losing trades in a row",
+                    scope,
+                    losses,
+                    Decimal(self.params.max_consecutive_losses),
+                    "losses",
+                ),
+                Headroom(
+                    self.name,
+                    "rejected orders in a row",
+                    scope,
+                    errors,
+                    Decimal(self.params.max_consecutive_errors),
+                    "errors",
+                ),
+            ]
+        return rows
 
     def react(
         self, event: Event, view: AccountView, state: CircuitBreakerState

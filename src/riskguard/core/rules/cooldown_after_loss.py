@@ -21,6 +21,7 @@ from decimal import Decimal
 from riskguard.core.actions import Action, AlertLevel, LockOut, RaiseAlert
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.rules._amounts import fmt
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 from riskguard.core.schedule import require_timezone
@@ -95,6 +96,24 @@ class CooldownAfterLoss(Rule[CooldownAfterLossParams, CooldownState]):
             RaiseAlert(rule=self.name, reason=reason, level=AlertLevel.WARNING, account=account),
             LockOut(rule=self.name, reason=reason, scope=Scope(account=account), until=until),
         )
+
+    def headroom(self, view: AccountView, state: CooldownState) -> Sequence[Headroom]:
+        """The losing streak against `consecutive_losses`, per account (`loss_amount` is judged on
+        each trade alone and has no standing value)."""
+        streak = self.params.consecutive_losses
+        if streak is None:
+            return ()
+        return [
+            Headroom(
+                self.name,
+                "losing trades in a row",
+                Scope(account=account),
+                Decimal(state.streaks.get(account, 0)),
+                Decimal(streak),
+                "trades",
+            )
+            for account in view.account_ids()
+        ]
 
     def _local(self, ts: datetime) -> str:
         return f"{ts.astimezone(self.timezone).strftime('%Y-%m-%d %H:%M:%S')} {self.timezone.key}"

@@ -38,12 +38,17 @@ class DailyUnrealizedLossParams(FloatingPnlParams):
 class DailyUnrealizedLoss(FloatingPnlRule[DailyUnrealizedLossParams]):
     name = "daily_unrealized_loss"
     measures = "loss"
+    label = "unrealized loss"
 
     def __init__(self, params: DailyUnrealizedLossParams) -> None:
         if not isinstance(params.limit, Decimal) or not params.limit.is_finite() or params.limit == 0:
             raise InvalidInput("limit", params.limit, "must be a loss amount other than zero, e.g. -300")
         super().__init__(params)
         self.loss = abs(params.limit)
+
+    @property
+    def threshold(self) -> Decimal:
+        return -self.loss
 
     def crossed(self, unrealized: Decimal) -> bool:
         return -unrealized >= self.loss

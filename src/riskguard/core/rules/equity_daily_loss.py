@@ -33,10 +33,12 @@ from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, outcome_text, until_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
 
 __all__ = ["EquityDailyLoss", "EquityDailyLossParams", "EquityDailyLossState", "EquityDay"]
 
@@ -129,6 +131,30 @@ class EquityDailyLoss(Rule[EquityDailyLossParams, EquityDailyLossState]):
                 "is refused until the venue reports the account",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: EquityDailyLossState) -> Sequence[Headroom]:
+        """Per account, its latest equity less the day's start balance against the daily loss
+        (-3000 of -5000 USD), and, with `max_loss_pct`, less the initial balance against the
+        maximum loss; no daily row before the day's first account update (the gate refuses then)."""
+        rows = []
+        for account in view.account_ids():
+            snapshot = view.accounts.get(account)
+            if snapshot is None:
+                continue
+            equity, currency, scope = snapshot.equity, snapshot.currency, Scope(account=account)
+            start = self._day(state, account, view).start_balance
+            if start is not None:
+                rows.append(
+                    Headroom(
+                        self.name, "daily loss on equity", scope, equity - start, -self.daily_limit(start), currency
+                    )
+                )
+            floor, initial = self.max_loss_floor(), self.params.initial_balance
+            if floor is not None and initial is not None:
+                rows.append(
+                    Headroom(self.name, "maximum loss on equity", scope, equity - initial, floor - initial, currency)
+                )
+        return rows
 
     def react(
         self, event: Event, view: AccountView, state: EquityDailyLossState

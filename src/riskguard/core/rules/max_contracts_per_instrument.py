@@ -25,9 +25,11 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import Side
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt_qty
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.scope import Scope
 
 __all__ = ["MaxContractsPerInstrument", "MaxContractsPerInstrumentParams"]
 
@@ -92,6 +94,18 @@ class MaxContractsPerInstrument(Rule[MaxContractsPerInstrumentParams, None]):
                 f"would make it {_net_text(after)}, over the limit of {fmt_qty(limit)} {order.symbol} contracts",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: None) -> Sequence[Headroom]:
+        """The net contracts held against the symbol's cap, per account and symbol held (a symbol
+        with no cap, or netted flat across strategies, reports nothing)."""
+        return [
+            Headroom(
+                self.name, "net contracts held", Scope(account=account, symbol=symbol), abs(net), limit, "contracts"
+            )
+            for account in view.account_ids()
+            for symbol in view.symbols_held(account)
+            if (limit := self.limit_for(symbol)) is not None and (net := view.net_qty(account, symbol)) != 0
+        ]
 
     def react(self, event: Event, view: AccountView, state: None) -> tuple[None, Sequence[Action]]:
         if not isinstance(event, FillBooked):

@@ -9,12 +9,16 @@ here: the engine approves an order that only reduces a position first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
+from riskguard.core.scope import Scope
 
 __all__ = ["MaxOpenOrders", "MaxOpenOrdersParams"]
 
@@ -43,3 +47,18 @@ class MaxOpenOrders(Rule[MaxOpenOrdersParams, None]):
                 f"of {self.params.limit}; cancel one or wait for fills",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: None) -> Sequence[Headroom]:
+        """The working orders against the limit, per account (known ones, and any with working orders)."""
+        accounts = dict.fromkeys([*view.account_ids(), *(working.account for working in view.orders.all())])
+        return [
+            Headroom(
+                self.name,
+                "open orders",
+                Scope(account=account),
+                Decimal(view.orders.count(account)),
+                Decimal(self.params.limit),
+                "orders",
+            )
+            for account in accounts
+        ]

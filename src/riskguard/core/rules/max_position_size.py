@@ -16,16 +16,22 @@ Exits never get here (the engine approves them first); a flip is checked on what
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from riskguard.core.accounts import AccountSnapshot
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, fmt_qty, order_price
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
+from riskguard.core.scope import Scope
 
 __all__ = ["MaxPositionSize", "MaxPositionSizeParams"]
+
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,9 +73,8 @@ class MaxPositionSize(Rule[MaxPositionSizeParams, None]):
             return Deny(
                 self.name, "price_unknown", f"no price for {order.symbol}: the position's value cannot be checked"
             )
-        instrument = view.instruments[order.symbol]
-        currency = instrument.currency
-        notional = after * price * instrument.multiplier
+        currency = view.instruments[order.symbol].currency
+        notional = _value(view, order.symbol, after, price)
         limit_notional = self.params.limit_notional
         if limit_notional is not None and notional > limit_notional:
             return self._deny(
@@ -79,20 +84,9 @@ class MaxPositionSize(Rule[MaxPositionSizeParams, None]):
         limit_pct = self.params.limit_pct
         if limit_pct is None:
             return ALLOW
-        snapshot = view.account(order.account)
-        if snapshot is None:
-            return Deny(
-                self.name,
-                "account_unknown",
-                f"no account update for {order.account}: the position cannot be sized against its equity",
-            )
-        if snapshot.currency != currency:
-            return Deny(
-                self.name,
-                "currency_mismatch",
-                f"{order.symbol} is valued in {currency} but {order.account}'s equity is in {snapshot.currency}: "
-                f"the position cannot be sized against it",
-            )
+        snapshot = self._equity_of(view, order.account, order.symbol)
+        if isinstance(snapshot, Deny):
+            return snapshot
         if notional * 100 > snapshot.equity * limit_pct:
             allowed = snapshot.equity * limit_pct / 100
             return self._deny(
@@ -101,5 +95,60 @@ class MaxPositionSize(Rule[MaxPositionSizeParams, None]):
             )
         return ALLOW
 
+    def _equity_of(self, view: AccountView, account: str, symbol: str) -> AccountSnapshot | Deny:
+        """The account snapshot whose equity a position in `symbol` is sized against, or why there is none."""
+        currency = view.instruments[symbol].currency
+        snapshot = view.account(account)
+        if snapshot is None:
+            return Deny(
+                self.name,
+                "account_unknown",
+                f"no account update for {account}: the position cannot be sized against its equity",
+            )
+        if snapshot.currency != currency:
+            return Deny(
+                self.name,
+                "currency_mismatch",
+                f"{symbol} is valued in {currency} but {account}'s equity is in {snapshot.currency}: "
+                f"the position cannot be sized against it",
+            )
+        return snapshot
+
+    def headroom(self, view: AccountView, state: None) -> Sequence[Headroom]:
+        """Each open net position against each limit set, per account and symbol: its quantity, its
+        value at the mark, and that value as % of equity (to 0.01). No value rows without a mark, and
+        no % row without a snapshot in the instrument's currency with equity above zero."""
+        rows = []
+        for account in view.account_ids():
+            for symbol in view.symbols_held(account):
+                held = abs(view.net_qty(account, symbol))
+                if held == 0:
+                    continue
+                scope = Scope(account=account, symbol=symbol)
+                if self.params.limit_qty is not None:
+                    rows.append(Headroom(self.name, "position size", scope, held, self.params.limit_qty, "contracts"))
+                mark = view.mark(symbol)
+                if mark is None:
+                    continue
+                notional = _value(view, symbol, held, mark.price)
+                if self.params.limit_notional is not None:
+                    currency = view.instruments[symbol].currency
+                    rows.append(
+                        Headroom(self.name, "position value", scope, notional, self.params.limit_notional, currency)
+                    )
+                if self.params.limit_pct is None:
+                    continue
+                snapshot = self._equity_of(view, account, symbol)
+                if isinstance(snapshot, Deny) or snapshot.equity <= 0:
+                    continue
+                share = (notional * 100 / snapshot.equity).quantize(_CENT)
+                rows.append(Headroom(self.name, "position value of equity", scope, share, self.params.limit_pct, "%"))
+        return rows
+
     def _deny(self, message: str) -> Deny:
         return Deny(self.name, "max_position_size", message)
+
+
+def _value(view: AccountView, symbol: str, qty: Decimal, price: Decimal) -> Decimal:
+    """What `qty` of `symbol` is worth at `price`: qty x price x point value, in its currency."""
+    return qty * price * view.instruments[symbol].multiplier

@@ -36,11 +36,16 @@ class MaxUnrealizedProfitParams(FloatingPnlParams):
 class MaxUnrealizedProfit(FloatingPnlRule[MaxUnrealizedProfitParams]):
     name = "max_unrealized_profit"
     measures = "profit"
+    label = "unrealized profit"
 
     def __init__(self, params: MaxUnrealizedProfitParams) -> None:
         if not isinstance(params.target, Decimal) or not params.target.is_finite() or params.target <= 0:
             raise InvalidInput("target", params.target, "must be a profit amount greater than zero, e.g. 1000")
         super().__init__(params)
+
+    @property
+    def threshold(self) -> Decimal:
+        return self.params.target
 
     def crossed(self, unrealized: Decimal) -> bool:
         return unrealized >= self.params.target

@@ -18,15 +18,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import Side
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import ClockTicked, Event, FillBooked, OrderUpdated
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt_qty
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
+from riskguard.core.scope import Scope
 
 __all__ = ["NoStopLossGrace", "NoStopLossGraceParams", "NoStopLossState", "Unprotected"]
 
@@ -104,10 +107,10 @@ class NoStopLossGrace(Rule[NoStopLossGraceParams, NoStopLossState]):
     ) -> list[Action]:
         """Update `timers` (a fresh copy) for one position; return the breach actions, if due."""
         account, symbol = key
-        net = view.net_qty(account, symbol)
-        if net == 0 or view.orders.stops(account, symbol, Side.SELL if net > 0 else Side.BUY):
+        if not _unprotected(view, account, symbol):
             timers.pop(key, None)
             return []
+        net = view.net_qty(account, symbol)
         timer = timers.get(key)
         if timer is None:
             timer = timers[key] = Unprotected(view.now)
@@ -122,9 +125,30 @@ class NoStopLossGrace(Rule[NoStopLossGraceParams, NoStopLossState]):
         )
         return breach_actions(self.name, self.params.on_breach, view, account, reason, None, symbol=symbol)
 
+    def headroom(self, view: AccountView, state: NoStopLossState) -> Sequence[Headroom]:
+        """Whole seconds without a working stop against the grace, per unprotected account and symbol."""
+        return [
+            Headroom(
+                self.name,
+                "seconds without a stop",
+                Scope(account=account, symbol=symbol),
+                Decimal((view.now - timer.since) // _SECOND),
+                Decimal(self.params.grace_seconds),
+                "s",
+            )
+            for (account, symbol), timer in state.unprotected.items()
+            if _unprotected(view, account, symbol)
+        ]
+
     def next_deadline(self, view: AccountView, state: NoStopLossState) -> datetime | None:
         ends = [timer.since + self.grace for timer in state.unprotected.values() if not timer.breached]
         return min(ends, default=None)
+
+
+def _unprotected(view: AccountView, account: str, symbol: str) -> bool:
+    """Is the account's net position in `symbol` open with no working stop on the side that closes it?"""
+    net = view.net_qty(account, symbol)
+    return net != 0 and not view.orders.stops(account, symbol, Side.SELL if net > 0 else Side.BUY)
 
 
 def _outcome(enforcement: Enforcement, symbol: str) -> str:

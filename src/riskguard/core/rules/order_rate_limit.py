@@ -17,13 +17,16 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, OrderApproved
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
+from riskguard.core.scope import Scope
 
 __all__ = ["OrderRateLimit", "OrderRateLimitParams", "OrderRateState"]
 
@@ -61,9 +64,7 @@ class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
     def check(self, order: OrderRequest, view: AccountView, state: OrderRateState) -> Verdict:
         limit = self.params.max_orders_per_minute
         times = state.approvals.get((order.account, order.symbol), ())
-        # the times are in order: those in (now - 60 s, now] are times[first:last]
-        first = bisect_right(times, view.now - WINDOW)
-        last = bisect_right(times, view.now, first)
+        first, last = _span(times, view.now)
         count = last - first
         if count + 1 <= limit:
             return ALLOW
@@ -74,6 +75,22 @@ class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
             f"{count} {order.symbol} orders of {order.account} were approved in the last 60 s, the limit of "
             f"{limit} per minute; the next one is accepted from {_utc_second(frees_at)}",
         )
+
+    def headroom(self, view: AccountView, state: OrderRateState) -> Sequence[Headroom]:
+        """The approvals in the last 60 s against the limit, per account and symbol with any."""
+        limit = Decimal(self.params.max_orders_per_minute)
+        return [
+            Headroom(
+                self.name,
+                "orders in the last 60 s",
+                Scope(account=account, symbol=symbol),
+                Decimal(count),
+                limit,
+                "orders",
+            )
+            for (account, symbol), times in state.approvals.items()
+            if (count := _count(times, view.now))
+        ]
 
     def react(self, event: Event, view: AccountView, state: OrderRateState) -> tuple[OrderRateState, Sequence[Action]]:
         if not isinstance(event, OrderApproved):
@@ -90,6 +107,17 @@ class OrderRateLimit(Rule[OrderRateLimitParams, OrderRateState]):
         approvals = {k: kept for k, kept in state.approvals.items() if k != key and kept[-1] > since}
         approvals[key] = (*times[first:], now)
         return OrderRateState(approvals), ()
+
+
+def _span(times: tuple[datetime, ...], now: datetime) -> tuple[int, int]:
+    """The times (in order) in the window (now - 60 s, now] are times[first:last]."""
+    first = bisect_right(times, now - WINDOW)
+    return first, bisect_right(times, now, first)
+
+
+def _count(times: tuple[datetime, ...], now: datetime) -> int:
+    first, last = _span(times, now)
+    return last - first
 
 
 def _in_window(times: tuple[datetime, ...], now: datetime) -> tuple[datetime, ...]:

@@ -37,24 +37,28 @@ equity, of the account's most exposed open position, from its average entry to i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import OrderType, Side
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import OrderUpdated
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.positions import ZERO
 from riskguard.core.rules._amounts import fmt, fmt_qty
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 from riskguard.core.rules.price_deviation import percent_text
+from riskguard.core.scope import Scope
 
 __all__ = ["PerTradeRisk", "PerTradeRiskParams", "current_per_trade_risk"]
 
 RISK_LIMIT_EXCEEDED = "risk_limit_exceeded"
 
 _HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,11 +96,10 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
 
     def check(self, order: OrderRequest, view: AccountView, state: None) -> Verdict:
         params = self.params
-        what = f"{order.account}'s {order.side} of {fmt_qty(order.qty)} {order.symbol}"
         stop = order.stop_loss
         if stop is None and params.require_stop:
             return self._deny(
-                f"{what} carries no stop_loss, and one is required: without a stop its risk cannot be "
+                f"{_what(order)} carries no stop_loss, and one is required: without a stop its risk cannot be "
                 f"measured against the {fmt(params.max_risk_per_trade_pct)} % per-trade cap; attach a stop_loss "
                 f"and send it again"
             )
@@ -109,7 +112,7 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
         if stop is None:
             if params.portfolio_budget is not None:
                 return self._deny(
-                    f"{what} carries no stop_loss: its risk cannot be counted against the "
+                    f"{_what(order)} carries no stop_loss: its risk cannot be counted against the "
                     f"{fmt(params.portfolio_budget, currency)} portfolio budget; attach a stop_loss and send it again"
                 )
             return ALLOW
@@ -121,10 +124,9 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
                 f"no mark for {order.symbol}: a market order's entry, and so its risk to the stop, cannot be known; "
                 f"new risk is refused until a price arrives",
             )
-        said_entry = f"the mark {fmt(entry)}" if order.order_type is OrderType.MARKET else f"the entry {fmt(entry)}"
         distance = abs(entry - stop)
         if params.min_risk_reward_ratio is not None and order.take_profit is not None:
-            short = self._reward_short(order, entry, said_entry, stop, order.take_profit, params.min_risk_reward_ratio)
+            short = self._reward_short(order, entry, stop, order.take_profit, params.min_risk_reward_ratio)
             if short is not None:
                 return short
         fees = params.fee_per_contract * order.qty * 2
@@ -145,16 +147,15 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
                 f"the order's risk cannot be compared with it; the order is refused",
             )
         equity = snapshot.equity
-        risks = f"{what} risks {fmt(risk, currency)} to its stop {fmt(stop)} from {said_entry}"
-        if fees:
-            risks += f" (fees {fmt(fees, currency)} included)"
         cap = params.max_risk_per_trade_pct
         if equity <= 0:
+            risks = _risk_text(order, risk, fees, stop, entry, currency)
             return self._deny(
                 f"{risks}, but {order.account}'s equity is {fmt(equity, currency)}: it leaves no room for risk; "
                 f"the order is refused"
             )
         if risk * _HUNDRED > equity * cap:
+            risks = _risk_text(order, risk, fees, stop, entry, currency)
             return self._deny(
                 f"{risks}, {percent_text(risk, equity)} of equity {fmt(equity, currency)}, over the {fmt(cap)} % "
                 f"per-trade cap ({fmt(equity * cap / _HUNDRED, currency)}); the order is refused"
@@ -178,13 +179,14 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
         )
 
     def _reward_short(
-        self, order: OrderRequest, entry: Decimal, said_entry: str, stop: Decimal, target: Decimal, minimum: Decimal
+        self, order: OrderRequest, entry: Decimal, stop: Decimal, target: Decimal, minimum: Decimal
     ) -> Deny | None:
         """Refuse a bracket whose target pays less than `minimum` times what its stop risks."""
         distance = abs(entry - stop)
         reward = (target - entry) * order.side.sign  # in the position's favour; at or behind the entry: none
         if reward > 0 and reward >= minimum * distance:
             return None
+        said_entry = _said_entry(order, entry)
         ratio = (reward / distance).quantize(Decimal("0.01"), rounding=ROUND_DOWN) if reward > 0 else ZERO
         return Deny(
             self.name,
@@ -196,25 +198,21 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
         )
 
     def _budget(self, view: AccountView, risk: Decimal, currency: str, budget: Decimal) -> Deny | None:
-        held = ZERO
-        for (account, symbol), (net, cost) in _live_pool(view).items():
-            instrument = view.instruments[symbol]
-            if instrument.currency != currency:
-                return Deny(
-                    self.name,
-                    "currency_mismatch",
-                    f"{account} holds {symbol} in {instrument.currency} and this order is in {currency}: money at "
-                    f"risk in two currencies cannot be added against the portfolio budget; the order is refused",
-                )
-            loss = _loss_at_stops(view, account, symbol, net, cost, self.params.fee_per_contract)
-            if loss is None:
-                side = "long" if net > 0 else "short"
-                return self._deny(
-                    f"{account}'s {side} {fmt_qty(abs(net))} {symbol} is not fully covered by working stop orders: "
-                    f"the money at risk cannot be counted against the {fmt(budget, currency)} portfolio budget; "
-                    f"new risk is refused until its stop is working or it is closed"
-                )
-            held += loss
+        held = _pool_at_risk(view, _live_pool(view), currency, self.params.fee_per_contract)
+        if isinstance(held, _Unmeasured) and held.currency is not None:
+            return Deny(
+                self.name,
+                "currency_mismatch",
+                f"{held.account} holds {held.symbol} in {held.currency} and this order is in {currency}: money at "
+                f"risk in two currencies cannot be added against the portfolio budget; the order is refused",
+            )
+        if isinstance(held, _Unmeasured):
+            side = "long" if held.net > 0 else "short"
+            return self._deny(
+                f"{held.account}'s {side} {fmt_qty(abs(held.net))} {held.symbol} is not fully covered by working "
+                f"stop orders: the money at risk cannot be counted against the {fmt(budget, currency)} portfolio "
+                f"budget; new risk is refused until its stop is working or it is closed"
+            )
         total = held + risk
         if total > budget:
             return self._deny(
@@ -223,6 +221,33 @@ class PerTradeRisk(Rule[PerTradeRiskParams, None]):
                 f"{fmt(budget, currency)} portfolio budget; the order is refused"
             )
         return None
+
+    def headroom(self, view: AccountView, state: None) -> Sequence[Headroom]:
+        """Per account, the largest open position's risk to its stops in % of equity against the
+        per-trade cap; over the pool, the positions held and the money at risk to the working stops
+        against their limits when set. No row where it cannot be measured (no snapshot, equity at or
+        below zero, a position its stops do not cover, several currencies): the gate refuses then."""
+        params = self.params
+        rows: list[Headroom] = []
+        for account in view.account_ids():
+            risk = current_per_trade_risk(view, account, fee_per_contract=params.fee_per_contract)
+            if risk is not None:
+                value = risk.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+                label = "risk of the largest open position"
+                rows.append(
+                    Headroom(self.name, label, Scope(account=account), value, params.max_risk_per_trade_pct, "%")
+                )
+        pool = _live_pool(view)
+        if params.max_concurrent_positions is not None:
+            limit = Decimal(params.max_concurrent_positions)
+            rows.append(Headroom(self.name, "concurrent positions", Scope(), Decimal(len(pool)), limit, "positions"))
+        if params.portfolio_budget is not None:
+            currency = _pool_currency(view, pool)
+            held = _pool_at_risk(view, pool, currency, params.fee_per_contract)
+            if not isinstance(held, _Unmeasured):
+                label = "money at risk to the stops"
+                rows.append(Headroom(self.name, label, Scope(), held, params.portfolio_budget, currency))
+        return rows
 
     def _deny(self, message: str) -> Deny:
         return Deny(self.name, RISK_LIMIT_EXCEEDED, message)
@@ -261,15 +286,66 @@ def _entry(order: OrderRequest, view: AccountView) -> Decimal | None:
     return order.price if order.price is not None else order.stop_price
 
 
+def _what(order: OrderRequest) -> str:
+    return f"{order.account}'s {order.side} of {fmt_qty(order.qty)} {order.symbol}"
+
+
+def _said_entry(order: OrderRequest, entry: Decimal) -> str:
+    return f"the mark {fmt(entry)}" if order.order_type is OrderType.MARKET else f"the entry {fmt(entry)}"
+
+
+def _risk_text(order: OrderRequest, risk: Decimal, fees: Decimal, stop: Decimal, entry: Decimal, currency: str) -> str:
+    """The start of a refusal: what the order risks to its stop (built only when refusing)."""
+    text = f"{_what(order)} risks {fmt(risk, currency)} to its stop {fmt(stop)} from {_said_entry(order, entry)}"
+    return text + (f" (fees {fmt(fees, currency)} included)" if fees else "")
+
+
 def _live_pool(view: AccountView) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """(account, symbol) -> (net qty, net cost) over every account's open positions, the pairs
     whose net is zero left out, in the ledger's order."""
     pool: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
-    for position in view.ledger.open_positions():
+    for position in view.all_positions():
         key = (position.account, position.symbol)
         net, cost = pool.get(key, (ZERO, ZERO))
         pool[key] = (net + position.net_qty, cost + position.cost)
     return {key: value for key, value in pool.items() if value[0] != 0}
+
+
+@dataclass(frozen=True, slots=True)
+class _Unmeasured:
+    """Why the pool's money at risk cannot be counted: `account` holds `symbol` (net `net`) in
+    another currency (`currency`), or its working stops do not cover it (`currency` None)."""
+
+    account: str
+    symbol: str
+    net: Decimal
+    currency: str | None = None
+
+
+def _pool_at_risk(
+    view: AccountView, pool: dict[tuple[str, str], tuple[Decimal, Decimal]], currency: str, fee_per_contract: Decimal
+) -> Decimal | _Unmeasured:
+    """The money at risk to the working stops over the live `pool`, all in `currency`; the first
+    position that cannot be counted so, in the pool's order, instead."""
+    held = ZERO
+    for (account, symbol), (net, cost) in pool.items():
+        instrument = view.instruments[symbol]
+        if instrument.currency != currency:
+            return _Unmeasured(account, symbol, net, instrument.currency)
+        loss = _loss_at_stops(view, account, symbol, net, cost, fee_per_contract)
+        if loss is None:
+            return _Unmeasured(account, symbol, net)
+        held += loss
+    return held
+
+
+def _pool_currency(view: AccountView, pool: dict[tuple[str, str], tuple[Decimal, Decimal]]) -> str:
+    """The currency the pool's money at risk is counted in: its first position's, or, with nothing
+    held, the accounts' when they all have one ("" when they do not)."""
+    for _, symbol in pool:
+        return view.instruments[symbol].currency
+    currencies = list(dict.fromkeys(snapshot.currency for snapshot in view.accounts.values()))
+    return currencies[0] if len(currencies) == 1 else ""
 
 
 def _exit_price(stop: OrderUpdated, closing: Side) -> Decimal | None:

@@ -41,6 +41,7 @@ from riskguard.core.actions import Action, AlertLevel, CancelAllOrders, ClosePos
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import ClockTicked, Event, FillBooked, MarkUpdated, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, local_time, until_text
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
@@ -122,7 +123,7 @@ class PortfolioDailyLossBreaker(Rule[PortfolioDailyLossBreakerParams, PortfolioB
         if state.day == day:
             return state
         carried: dict[str, dict[str, Decimal]] = {}
-        for position in view.ledger.open_positions():
+        for position in view.all_positions():
             mark = view.mark(position.symbol)
             if mark is not None:
                 sums = carried.setdefault(position.account, {})
@@ -141,7 +142,7 @@ class PortfolioDailyLossBreaker(Rule[PortfolioDailyLossBreakerParams, PortfolioB
             for currency, amount in account.carried.items():
                 sums[currency] = sums.get(currency, ZERO) - amount
         unpriced: dict[str, None] = {}
-        for position in view.ledger.open_positions():
+        for position in view.all_positions():
             if position.account not in counted:
                 continue
             mark = view.mark(position.symbol)
@@ -174,7 +175,7 @@ class PortfolioDailyLossBreaker(Rule[PortfolioDailyLossBreakerParams, PortfolioB
         counted = day.counted()
         unpriced = dict.fromkeys(
             p.symbol
-            for p in view.ledger.open_positions()
+            for p in view.all_positions()
             if p.currency == currency and p.account in counted and view.mark(p.symbol) is None
         )
         if unpriced:
@@ -221,8 +222,7 @@ class PortfolioDailyLossBreaker(Rule[PortfolioDailyLossBreakerParams, PortfolioB
             equity = start_equity.get(currency, ZERO)
             if pnl is None or equity <= 0:
                 continue
-            base = day.trip_pnl.get(currency, ZERO)
-            if (pnl - base) * 100 <= -self.params.max_daily_loss_pct * equity:
+            if pnl <= self._trips_at(day, currency, equity):
                 breached[currency] = pnl
         if not breached:
             return day, ()
@@ -234,10 +234,29 @@ class PortfolioDailyLossBreaker(Rule[PortfolioDailyLossBreakerParams, PortfolioB
         )
         return tripped, self._actions(view, day, reason, until)
 
+    def _trips_at(self, day: PortfolioBreakerState, currency: str, equity: Decimal) -> Decimal:
+        """The daily PnL in `currency` that trips the breaker next: `max_daily_loss_pct` of the
+        start-of-day `equity` below zero, or below the PnL it last tripped at today."""
+        return day.trip_pnl.get(currency, ZERO) - self.params.max_daily_loss_pct * equity / 100
+
+    def headroom(self, view: AccountView, state: PortfolioBreakerState) -> Sequence[Headroom]:
+        """The portfolio's daily PnL per currency against the PnL that trips it next (-600 of
+        -1000 USD; after a trip at -1000, of -2000), portfolio-wide; none for a currency without
+        positive start-of-day equity or with an unmarked position (the gate refuses then)."""
+        day = self.today(state, view)
+        pnl_by_currency = self.daily_pnl(view, day)
+        rows = []
+        for currency, equity in day.start_equity().items():
+            pnl = pnl_by_currency.get(currency, ZERO)
+            if pnl is not None and equity > 0:
+                limit = self._trips_at(day, currency, equity)
+                rows.append(Headroom(self.name, "portfolio daily loss", Scope(), pnl, limit, currency))
+        return rows
+
     def _actions(self, view: AccountView, day: PortfolioBreakerState, reason: str, until: datetime) -> list[Action]:
         """Alert, then per account its closes and a cancel, then the portfolio lockout."""
         actions: list[Action] = [RaiseAlert(rule=self.name, reason=reason, level=AlertLevel.CRITICAL)]
-        holders = [p.account for p in view.ledger.open_positions()]
+        holders = [p.account for p in view.all_positions()]
         ordering = [o.account for o in view.orders.all()]
         for account in dict.fromkeys([*view.accounts, *day.accounts, *holders, *ordering]):
             for symbol in view.symbols_held(account):

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from riskguard.core.actions import Action
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.scope import Scope
 
@@ -77,8 +79,7 @@ class RepeatedExecutionThrottle(Rule[RepeatedExecutionThrottleParams, ThrottleSt
         if current.tripped:
             return state, ()
         since = view.now - self.window
-        times = tuple(sorted(t for t in (*current.times, event.fill.ts) if since < t <= view.now))
-        times = times[-(self.params.max_fills + 1) :]
+        times = self._recent((*current.times, event.fill.ts), view.now)[-(self.params.max_fills + 1) :]
         strategies = {
             k: s for k, s in state.strategies.items() if k != key and (s.tripped or any(t > since for t in s.times))
         }
@@ -94,6 +95,21 @@ class RepeatedExecutionThrottle(Rule[RepeatedExecutionThrottleParams, ThrottleSt
         scope = Scope(account=account, strategy=strategy)
         actions = breach_actions(self.name, Enforcement.BLOCK_ENTRIES, view, account, reason, None, scope=scope)
         return ThrottleState(strategies), actions
+
+    def _recent(self, times: tuple[datetime, ...], now: datetime) -> tuple[datetime, ...]:
+        """The fill times in the window (now - window, now], oldest first."""
+        return tuple(sorted(t for t in times if now - self.window < t <= now))
+
+    def headroom(self, view: AccountView, state: ThrottleState) -> Sequence[Headroom]:
+        """The fills in the window against `max_fills`, per account and strategy with any; a tripped
+        strategy keeps the count that tripped it until an operator resets it."""
+        label = f"fills in the last {self.params.window_seconds} s"
+        limit = Decimal(self.params.max_fills)
+        return [
+            Headroom(self.name, label, Scope(account=account, strategy=strategy), Decimal(count), limit, "fills")
+            for (account, strategy), fills in state.strategies.items()
+            if (count := len(fills.times if fills.tripped else self._recent(fills.times, view.now)))
+        ]
 
     def _reset(self, command: ResetRequested, view: AccountView, state: ThrottleState) -> ThrottleState:
         """Forget the strategies the reset covers; a tripped one only once its lockout is gone."""

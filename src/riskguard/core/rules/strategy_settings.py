@@ -49,6 +49,7 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import OrderType, Side
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, OrderUpdated, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, fmt_qty
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
@@ -229,6 +230,20 @@ class StrategySettingsRule(Rule[StrategySettingsParams, StrategySettingsState]):
             )
         return ALLOW
 
+    def headroom(self, view: AccountView, state: StrategySettingsState) -> Sequence[Headroom]:
+        """Each strategy + symbol's total PnL over all accounts against its kill at -max_strategy_loss:
+        the configured ones in the config's order, then those traded on the defaults."""
+        rows = []
+        for key in [*self._listed, *(key for key in state.strategies if key not in self._listed)]:
+            strategy, symbol = key
+            status = state.strategies.get(key, StrategyStatus())
+            instrument = view.instruments.get(symbol)
+            currency = "" if instrument is None else instrument.currency
+            limit = _kill_at(self.settings(strategy, symbol))
+            scope = Scope(strategy=strategy, symbol=symbol)
+            rows.append(Headroom(self.name, "strategy total pnl", scope, status.total_pnl, limit, currency))
+        return rows
+
     # -- events ------------------------------------------------------------------------------
 
     def react(
@@ -248,7 +263,7 @@ class StrategySettingsRule(Rule[StrategySettingsParams, StrategySettingsState]):
         status = state.strategies.get(key, StrategyStatus())
         status = replace(status, total_pnl=status.total_pnl + booked.applied.realized_pnl)
         settings = self.settings(strategy, symbol)
-        if status.is_killed or status.total_pnl > -settings.max_strategy_loss:
+        if status.is_killed or status.total_pnl > _kill_at(settings):
             return StrategySettingsState({**state.strategies, key: status}), ()
         status = replace(status, is_killed=True, killed_at=view.now)
         currency = view.instruments[symbol].currency
@@ -312,6 +327,11 @@ def strategy_rows(params: StrategySettingsParams, state: StrategySettingsState) 
             }
         )
     return rows
+
+
+def _kill_at(settings: StrategySettings) -> Decimal:
+    """The total PnL that kills the strategy: reaching it counts."""
+    return -settings.max_strategy_loss
 
 
 def _entry(order: OrderRequest, view: AccountView) -> Decimal | None:

@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from operator import itemgetter
 
@@ -36,6 +37,7 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import PositionChange
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule, parse_time_of_day, require_timezone
@@ -172,9 +174,7 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         caps = []
         trades = account.trades
         for label, limit, width in self.sliding:
-            # the trades are in time order: those in (now - width, now] are trades[first:last]
-            first = bisect_right(trades, now - width, key=_time)
-            last = bisect_right(trades, now, first, key=_time)
+            first, last = _span(trades, now, width)
             count = last - first
             if count + more > limit:
                 # room comes back when the oldest trade that must leave leaves: at its ts + width
@@ -182,7 +182,7 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
                 caps.append(_Cap(label, limit, now - width, True, reopens, count))
         if self.params.per_session is not None and session is not None:
             limit = self.params.per_session
-            count = account.session_trades if account.session_start == session else 0
+            count = _session_count(account, session)
             if count + more > limit:
                 caps.append(_Cap("per session", limit, session, False, self.schedule.next_reset(now), count))
         return caps
@@ -213,7 +213,7 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         current = state.accounts.get(fill.account, _NO_TRADES)
         period = self._session(now)
         kept = current.trades[bisect_left(current.trades, now - self.longest, key=_time) :]
-        in_session = current.session_trades if current.session_start == period else 0
+        in_session = _session_count(current, period)
         oldest = self._oldest_needed(now, period)
         if current.orders.counted_since(fill.order_id, oldest):  # a later part of a counted order
             pruned = replace(current, trades=kept, session_start=period, session_trades=in_session)
@@ -242,6 +242,22 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
         actions = breach_actions(self.name, self.params.on_breach, view, fill.account, reason, until)
         return _with(state, fill.account, replace(updated, locked_until=until, session_lock=session)), actions
 
+    def headroom(self, view: AccountView, state: TradeFrequencyState) -> Sequence[Headroom]:
+        """The trades in each window with a cap, per account: the last minute, the last hour, this session."""
+        now, session = view.now, self._session(view.now)
+        rows = []
+        for account in view.account_ids():
+            trades = state.accounts.get(account, _NO_TRADES)
+            scope = Scope(account=account)
+            for label, limit, width in self.sliding:
+                first, last = _span(trades.trades, now, width)
+                window = f"trades in the last {label.removeprefix('per ')}"
+                rows.append(Headroom(self.name, window, scope, Decimal(last - first), Decimal(limit), "trades"))
+            if self.params.per_session is not None and session is not None:
+                count, limit = _session_count(trades, session), self.params.per_session
+                rows.append(Headroom(self.name, "trades this session", scope, Decimal(count), Decimal(limit), "trades"))
+        return rows
+
     def _until(self, cap: _Cap, now: datetime) -> datetime:
         """How long a breach of `cap` locks: the cooldown, or the session's end."""
         return now + self.cooldown if cap.sliding else cap.reopens
@@ -262,6 +278,17 @@ class TradeFrequencyLimit(Rule[TradeFrequencyLimitParams, TradeFrequencyState]):
 
     def _local(self, ts: datetime) -> str:
         return f"{ts.astimezone(self.schedule.timezone).strftime('%Y-%m-%d %H:%M:%S')} {self.schedule.timezone.key}"
+
+
+def _span(trades: tuple[tuple[datetime, str], ...], now: datetime, width: timedelta) -> tuple[int, int]:
+    """The trades (in time order) in the window (now - width, now] are trades[first:last]."""
+    first = bisect_right(trades, now - width, key=_time)
+    return first, bisect_right(trades, now, first, key=_time)
+
+
+def _session_count(account: AccountTrades, session: datetime | None) -> int:
+    """The account's trades in the session that began at `session` (0 in a session not yet counted)."""
+    return account.session_trades if account.session_start == session else 0
 
 
 def _outcome(enforcement: Enforcement, until: str) -> str:

@@ -34,10 +34,12 @@ from riskguard.core.actions import Action
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, outcome_text
 from riskguard.core.rules.base import AccountView, Enforcement, Rule, RuleParams, breach_actions
 from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
 
 __all__ = ["AccountMll", "MllState", "TrailingMaxLoss", "TrailingMaxLossParams", "mll_status"]
 
@@ -104,6 +106,23 @@ class TrailingMaxLoss(Rule[TrailingMaxLossParams, MllState]):
         if mll.breached:
             return Deny(self.name, "trailing_max_loss", self._sentence(order.account, mll))
         return ALLOW
+
+    def headroom(self, view: AccountView, state: MllState) -> Sequence[Headroom]:
+        """Per account, as a loss against `max_loss`: its latest equity less the level + `max_loss`
+        (the EOD high, or starting balance + max_loss once the level has locked) of -`max_loss`.
+        50,000 start, 2,000 MLL, equity 49,000: level 48,000, -1000 of -2000 USD, 50 %; equity at the
+        level is -2000, all used. None before the account's first update (the gate refuses then)."""
+        return [
+            Headroom(
+                self.name,
+                "loss from the maximum loss limit",
+                Scope(account=account),
+                mll.equity - mll.level - self.params.max_loss,
+                -self.params.max_loss,
+                mll.currency,
+            )
+            for account, mll in state.accounts.items()
+        ]
 
     def react(self, event: Event, view: AccountView, state: MllState) -> tuple[MllState, Sequence[Action]]:
         if isinstance(event, AccountSnapshot):

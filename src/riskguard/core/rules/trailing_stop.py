@@ -53,6 +53,7 @@ from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.enums import PositionChange, PositionSide
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked, MarkUpdated
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.positions import Position
 from riskguard.core.rules._amounts import Unpriced, fmt, fmt_qty, held_exposure, order_price
@@ -69,6 +70,7 @@ from riskguard.core.rules._trailing import (
     working_stop,
 )
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
+from riskguard.core.scope import Scope
 
 __all__ = [
     "DEFAULT_PROFILES",
@@ -216,11 +218,9 @@ class TrailingStop(Rule[TrailingStopParams, TrailingStopState]):
             )
         signed = order.side.sign * order.qty
         if max_position is not None:
-            own = view.ledger.position(account, order.strategy, symbol)
-            after = abs((ZERO if own is None else own.net_qty) + signed)
-            value = after * price * instrument.multiplier
-            if after != 0 and value * HUNDRED > snapshot.equity * max_position:
-                allowed = snapshot.equity * max_position / HUNDRED
+            value = _position_value(view, account, order.strategy, symbol, price, signed)
+            if value != 0 and value * HUNDRED > snapshot.equity * max_position:
+                allowed = _max_position_value(snapshot.equity, max_position)
                 return Deny(
                     self.name,
                     "max_position_pct",
@@ -259,7 +259,7 @@ class TrailingStop(Rule[TrailingStopParams, TrailingStopState]):
                 f"the order is refused until a price arrives",
             )
         exposure += others
-        allowed = snapshot.equity * max_leverage
+        allowed = _max_exposure(snapshot.equity, max_leverage)
         if exposure > allowed:
             return Deny(
                 self.name,
@@ -269,6 +269,43 @@ class TrailingStop(Rule[TrailingStopParams, TrailingStopState]):
                 f"{fmt(snapshot.equity, currency)} of equity); the order is refused",
             )
         return ALLOW
+
+    def headroom(self, view: AccountView, state: TrailingStopState) -> Sequence[Headroom]:
+        """The per-type limits the gate holds orders to, now, per account with a snapshot: each typed
+        strategy's position at the mark against `max_position_pct` of equity, and the account's
+        exposure at the marks against `max_leverage` x equity for each type that has one. No row
+        without a positive equity, a mark or one currency (the gate refuses then)."""
+        leverages = {
+            type_name: profile.max_leverage
+            for type_name, profile in self._types.values()
+            if profile.max_leverage is not None
+        }
+        rows: list[Headroom] = []
+        for account in view.account_ids():
+            snapshot = view.account(account)
+            if snapshot is None or snapshot.equity <= 0:
+                continue
+            currency, equity = snapshot.currency, snapshot.equity
+            for position in view.positions(account):
+                typed = self._types.get(position.strategy)
+                mark = view.mark(position.symbol)
+                if typed is None or typed[1].max_position_pct is None or mark is None:
+                    continue
+                if view.instruments[position.symbol].currency != currency:
+                    continue
+                type_name, max_position = typed[0], typed[1].max_position_pct
+                value = _position_value(view, account, position.strategy, position.symbol, mark.price)
+                scope = Scope(account=account, strategy=position.strategy, symbol=position.symbol)
+                limit = _max_position_value(equity, max_position)
+                rows.append(Headroom(self.name, f"position value ({type_name})", scope, value, limit, currency))
+            exposure = held_exposure(view, account, currency)
+            if isinstance(exposure, Unpriced):
+                continue
+            for type_name, max_leverage in leverages.items():
+                limit = _max_exposure(equity, max_leverage)
+                label = f"exposure ({type_name}, {fmt_qty(max_leverage)}x equity)"
+                rows.append(Headroom(self.name, label, Scope(account=account), exposure, limit, currency))
+        return rows
 
     def _mismatch(self, what: str) -> Deny:
         return Deny(self.name, "currency_mismatch", f"{what}: the amounts cannot be compared; the order is refused")
@@ -426,6 +463,24 @@ class TrailingStop(Rule[TrailingStopParams, TrailingStopState]):
             symbol=symbol,
             qty=abs(own),
         )
+
+
+def _position_value(
+    view: AccountView, account: str, strategy: str, symbol: str, price: Decimal, added: Decimal = ZERO
+) -> Decimal:
+    """|the strategy's position in `symbol` on `account`, plus `added`| x `price` x point value."""
+    own = view.ledger.position(account, strategy, symbol)
+    return abs((ZERO if own is None else own.net_qty) + added) * price * view.instruments[symbol].multiplier
+
+
+def _max_position_value(equity: Decimal, max_position_pct: Decimal) -> Decimal:
+    """The most a strategy's position in a symbol may be worth: `max_position_pct` % of equity."""
+    return equity * max_position_pct / HUNDRED
+
+
+def _max_exposure(equity: Decimal, max_leverage: Decimal) -> Decimal:
+    """The most an account may hold at the marks: `max_leverage` x equity."""
+    return equity * max_leverage
 
 
 def _who(position: Position) -> str:

@@ -28,6 +28,7 @@ from typing import NamedTuple
 from riskguard.core.actions import Action, AlertLevel, LockOut, RaiseAlert
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import ClockTicked, Event, OrderStatus, OrderUpdated, ResetRequested
+from riskguard.core.headroom import Headroom
 from riskguard.core.rules._amounts import fmt
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 from riskguard.core.scope import Scope
@@ -92,8 +93,7 @@ class VenueErrorRate(Rule[VenueErrorRateParams, VenueErrorRateState]):
             return state, ()
         if not isinstance(event, OrderUpdated):
             return state, ()
-        start = view.now - self.window
-        calls = tuple(call for call in state.calls if call.ts > start)
+        calls = self._in_window(state.calls, view.now)
         failed = _outcome(event, calls, state.live)
         live = state.live
         if event.order_id in live and not event.status.is_open:
@@ -105,7 +105,7 @@ class VenueErrorRate(Rule[VenueErrorRateParams, VenueErrorRateState]):
         state = replace(state, calls=calls, live=live)
         if failed is None or state.tripped:
             return state, ()
-        errors = sum(1 for call in calls if call.failed)
+        errors = _errors(calls)
         if len(calls) < self.params.min_calls or errors * 100 <= self.params.max_error_rate_pct * len(calls):
             return state, ()
         until = view.now + self.cooldown
@@ -116,8 +116,22 @@ class VenueErrorRate(Rule[VenueErrorRateParams, VenueErrorRateState]):
             LockOut(rule=self.name, reason=reason, scope=Scope(), until=until),
         )
 
+    def _in_window(self, calls: tuple[VenueCall, ...], now: datetime) -> tuple[VenueCall, ...]:
+        """The calls in the window at `now`: now - window_minutes < ts <= now."""
+        start = now - self.window
+        return tuple(call for call in calls if call.ts > start)
+
+    def headroom(self, view: AccountView, state: VenueErrorRateState) -> Sequence[Headroom]:
+        """The error rate of the window's calls, in % to 0.01, against `max_error_rate_pct`,
+        portfolio-wide; none while the window holds fewer than `min_calls` calls (no rate is judged)."""
+        calls = self._in_window(state.calls, view.now)
+        if len(calls) < self.params.min_calls:
+            return []
+        rate = _rate(_errors(calls), len(calls))
+        return [Headroom(self.name, "venue error rate", Scope(), rate, self.params.max_error_rate_pct, "%")]
+
     def _sentence(self, errors: int, calls: int, event: OrderUpdated, until: datetime) -> str:
-        rate = (Decimal(errors * 100) / calls).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        rate = _rate(errors, calls)
         latest = ""
         if event.status is OrderStatus.REJECTED:
             detail = f": {event.reason}" if event.reason else ""
@@ -143,3 +157,12 @@ def _outcome(event: OrderUpdated, calls: tuple[VenueCall, ...], live: dict[str, 
         return None
     seen = any(call.order_id == event.order_id and call.failed is failed for call in calls)
     return None if seen else failed
+
+
+def _errors(calls: tuple[VenueCall, ...]) -> int:
+    return sum(1 for call in calls if call.failed)
+
+
+def _rate(errors: int, calls: int) -> Decimal:
+    """`errors` of `calls` in %, to 0.01 (half-even)."""
+    return (Decimal(errors * 100) / calls).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)

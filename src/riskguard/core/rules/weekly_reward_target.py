@@ -35,10 +35,12 @@ from riskguard.core.actions import Action, AlertLevel, RaiseAlert
 from riskguard.core.decisions import ALLOW, Deny, Verdict
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import Event, FillBooked
+from riskguard.core.headroom import Headroom
 from riskguard.core.orders import OrderRequest
 from riskguard.core.rules._amounts import fmt, local_time, order_price, until_text
 from riskguard.core.rules.base import AccountView, Rule, RuleParams
 from riskguard.core.schedule import ResetSchedule
+from riskguard.core.scope import Scope
 
 __all__ = ["AccountWeek", "WeeklyRewardTarget", "WeeklyRewardTargetParams", "WeeklyRewardTargetState"]
 
@@ -168,11 +170,11 @@ class WeeklyRewardTarget(Rule[WeeklyRewardTargetParams, WeeklyRewardTargetState]
         else:
             return state, ()
         actions: list[Action] = []
-        if week.weekly_target_reached or week.currency is None or week.start_equity is None:
+        progress = None if week.weekly_target_reached else _progress(week)
+        if progress is None:
             return WeeklyRewardTargetState({**state.accounts, account: week}), actions
-        currency, equity = week.currency, week.start_equity
-        pnl = week.weekly_pnl.get(currency, ZERO)
-        if equity > 0 and pnl * 100 >= equity * self.params.target_pct:
+        currency, pnl, equity = progress
+        if pnl * 100 >= equity * self.params.target_pct:
             week = replace(week, weekly_target_reached=True, reached_at=view.now)
             actions.append(
                 RaiseAlert(
@@ -183,6 +185,23 @@ class WeeklyRewardTarget(Rule[WeeklyRewardTargetParams, WeeklyRewardTargetState]
                 )
             )
         return WeeklyRewardTargetState({**state.accounts, account: week}), actions
+
+    def headroom(self, view: AccountView, state: WeeklyRewardTargetState) -> Sequence[Headroom]:
+        """Per account, the week's realized PnL in its target currency toward `target_pct` of the
+        week's starting equity (1000 of 2000 USD: 20 % of 10000); a target, not a breach: from
+        100 % on, preservation mode applies. None before the week's first account update (nothing to measure)."""
+        rows = []
+        for account in view.account_ids():
+            progress = _progress(self.week(state, account, view))
+            if progress is not None:
+                currency, pnl, equity = progress
+                target = equity * self.params.target_pct / 100
+                rows.append(
+                    Headroom(
+                        self.name, "weekly realized profit toward target", Scope(account=account), pnl, target, currency
+                    )
+                )
+        return rows
 
     def _sentence(self, account: str, pnl: Decimal, equity: Decimal, currency: str, view: AccountView) -> str:
         pct = (pnl * 100 / equity).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
@@ -195,3 +214,11 @@ class WeeklyRewardTarget(Rule[WeeklyRewardTargetParams, WeeklyRewardTargetState]
 
     def _until(self, view: AccountView) -> str:
         return until_text(self.schedule.next_reset(view.now), self.schedule)
+
+
+def _progress(week: AccountWeek) -> tuple[str, Decimal, Decimal] | None:
+    """(currency, realized PnL in it, starting equity) the target is measured on; None while the
+    week has no snapshot yet, or one with no positive equity (no target can be reached)."""
+    if week.currency is None or week.start_equity is None or week.start_equity <= 0:
+        return None
+    return week.currency, week.weekly_pnl.get(week.currency, ZERO), week.start_equity
