@@ -8,16 +8,34 @@ so a misspelt ``"fee "`` is reported instead of silently reading as a zero fee.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, get_args, get_type_hints
 
-from riskguard.core._validate import require_id
+from riskguard.audit._format import to_jsonable
+from riskguard.core._validate import require_decimal, require_id, require_utc
 from riskguard.core.accounts import AccountSnapshot
+from riskguard.core.actions import (
+    Action,
+    AlertLevel,
+    CancelAllOrders,
+    CancelOrder,
+    ClosePosition,
+    EndLockout,
+    Halt,
+    LockOut,
+    MoveStop,
+    RaiseAlert,
+    ReducePosition,
+)
 from riskguard.core.errors import InvalidInput
 from riskguard.core.events import (
     ActionFailed,
     ClockTicked,
     HaltRequested,
     MarkUpdated,
+    OperatorCommand,
     OrderUpdated,
     PauseRequested,
     PositionReported,
@@ -29,7 +47,7 @@ from riskguard.core.instruments import Instrument
 from riskguard.core.orders import OrderRequest
 from riskguard.core.scope import Scope
 
-__all__ = ["EVENT_TYPES", "Event", "parse_event"]
+__all__ = ["EVENT_TYPES", "Event", "decode_action", "encode_action", "encode_event", "parse_event"]
 
 Event = (
     Fill
@@ -243,3 +261,102 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
     "resume": _resume,
     "action_failed": _action_failed,
 }
+
+
+_KINDS: dict[type, str] = {
+    Fill: "fill",
+    MarkUpdated: "mark",
+    AccountSnapshot: "account",
+    Instrument: "instrument",
+    OrderRequest: "order",
+    OrderUpdated: "order_update",
+    PositionReported: "position",
+    ClockTicked: "clock",
+    ResetRequested: "reset",
+    HaltRequested: "halt",
+    PauseRequested: "pause",
+    ResumeRequested: "resume",
+    ActionFailed: "action_failed",
+}
+_RENAMED = {(Fill, "fill_id"): "id", (OrderRequest, "order_id"): "id", (OrderUpdated, "order_id"): "id"}
+
+
+def encode_event(event: Event | OperatorCommand) -> dict[str, Any]:
+    """The JSON object `parse_event` reads back as an equal event (the daemon's journal uses it).
+    Absent optional values (None) are left out; a scope is written as its account, strategy and
+    symbol keys."""
+    kind = _KINDS[type(event)]
+    record: dict[str, Any] = {"type": kind}
+    for item in fields(event):
+        value = getattr(event, item.name)
+        if isinstance(value, Scope):
+            record.update(
+                {
+                    k: v
+                    for k, v in (("account", value.account), ("strategy", value.strategy), ("symbol", value.symbol))
+                    if v is not None
+                }
+            )
+        elif value is not None:
+            record[_RENAMED.get((type(event), item.name), item.name)] = to_jsonable(value)
+    return record
+
+
+_ACTIONS: dict[str, type[Action]] = {
+    cls.__name__: cls
+    for cls in (
+        ClosePosition,
+        ReducePosition,
+        CancelOrder,
+        CancelAllOrders,
+        MoveStop,
+        LockOut,
+        EndLockout,
+        Halt,
+        RaiseAlert,
+    )
+}
+
+
+def encode_action(action: Action) -> dict[str, Any]:
+    """An action as a JSON object, every field kept (a scope as an object): `decode_action` reads it back."""
+    record: dict[str, Any] = {"type": type(action).__name__}
+    for item in fields(action):
+        value = getattr(action, item.name)
+        record[item.name] = (
+            {"account": value.account, "strategy": value.strategy, "symbol": value.symbol}
+            if isinstance(value, Scope)
+            else to_jsonable(value)
+        )
+    return record
+
+
+def decode_action(record: Mapping[str, Any]) -> Action:
+    """The action `encode_action` wrote; raises InvalidInput for an unknown type or field."""
+    cls = _ACTIONS.get(record.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise InvalidInput("action.type", record.get("type"), f"must be one of: {', '.join(_ACTIONS)}")
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "type":
+            continue
+        if key not in hints:
+            raise InvalidInput(f"action.{key}", value, f"is not a field of {cls.__name__}")
+        values[key] = _typed(hints[key], value)
+    return cls(**values)
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if hint is Scope:
+        return Scope(value.get("account"), value.get("strategy"), value.get("symbol"))
+    options = get_args(hint) or (hint,)
+    if Decimal in options:
+        return require_decimal("action", value)
+    if datetime in options:
+        return require_utc("action", datetime.fromisoformat(value))
+    if AlertLevel in options:
+        return AlertLevel(value)
+    return value

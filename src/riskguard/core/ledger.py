@@ -220,6 +220,10 @@ class Ledger:
     def fills_seen(self) -> int:
         return len(self._seen)
 
+    def has_fill(self, account: str, fill_id: str) -> bool:
+        """Has this fill been booked (a catch-up after a reconnect skips it)?"""
+        return (account, fill_id) in self._seen
+
     def unrealized_pnl(self, position: Position) -> Decimal | None:
         mark = self._marks.get(position.symbol)
         return None if mark is None else position.unrealized_pnl(mark.price)

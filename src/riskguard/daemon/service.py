@@ -1,0 +1,274 @@
+"""The daemon: a venue's events into the durable engine, the engine's actions out to the venue.
+
+Start-up, before any order is approved: the state is restored (snapshot + journal), the venue is
+connected, and a reconciliation reads the venue's accounts, positions, open orders and the fills
+since the last one seen (a fill id already booked is ignored, so catch-up is exactly once).
+Actions still pending from before a crash are then resumed. After that, three loops run: the
+event pump (venue events → journal → engine → executor), the clock (a tick at each deadline the
+engine names: lockouts ending, resets), and the periodic reconciliation.
+
+The gate refuses new risk with ``venue_unavailable`` while the venue is disconnected, while the
+order-submission breaker is open, or before the start-up reconciliation has finished: the daemon
+does not approve what it cannot see. Those refusals are the shell's and are not fed to the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from riskguard.core.actions import Action, AlertLevel, RaiseAlert
+from riskguard.core.decisions import Decision
+from riskguard.core.events import ActionFailed, ClockTicked, InputEvent
+from riskguard.core.orders import OrderRequest
+from riskguard.daemon.executor import Executor, RetryPolicy
+from riskguard.daemon.guard import Guard
+from riskguard.daemon.health import HealthBoard
+from riskguard.daemon.reconcile import Reconciliation, reconcile
+from riskguard.store.journal import ActionStatus
+from riskguard.venues.base import CallClass, ConnectionChanged, VenueAdapter, VenueError
+
+__all__ = ["Daemon", "DaemonSettings"]
+
+log = structlog.get_logger("riskguard.daemon")
+
+_BATCH = 500  # most events journaled in one transaction
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSettings:
+    reconcile_every: float = 1800.0  # seconds between reconciliations (seed 003: about 30 min)
+    catch_up_margin: float = 5.0  # seconds before the last fill seen to ask the venue for fills from
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_clock_sleep: float = 1.0  # the clock loop wakes at least this often (lockouts in progress)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Daemon:
+    """One venue, one engine, one journal."""
+
+    def __init__(
+        self,
+        guard: Guard,
+        venue: VenueAdapter,
+        *,
+        settings: DaemonSettings | None = None,
+        wall_clock: Callable[[], datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_alert: Callable[[RaiseAlert], None] | None = None,
+    ) -> None:
+        self.guard = guard
+        self.venue = venue
+        self.settings = settings or DaemonSettings()
+        self._wall = wall_clock
+        self._mono = monotonic
+        self.health = HealthBoard(venue.name)
+        self.connected = False
+        self.ready = False  # the start-up reconciliation has finished
+        self.reconciliation: Reconciliation | None = None
+        self._queue: asyncio.Queue[tuple[InputEvent, float]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._alerts: list[RaiseAlert] = []
+        self._on_alert = on_alert
+        self._stopping = asyncio.Event()
+        self.executor = Executor(
+            venue,
+            self._journal_status,
+            self._report_failure,
+            self._position_of,
+            self._alert,
+            wall_clock,
+            policy=self.settings.retry,
+            on_call=lambda error: self.health.record(CallClass.ORDER_SUBMISSION, error, self._mono()),
+        )
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.guard.restore(time.perf_counter)
+        await self.venue.connect()
+        self.connected = True
+        await self._reconcile("start-up")
+        self._resume_pending()
+        self.ready = True
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._pump(), name="pump"),
+            loop.create_task(self._process(), name="process"),
+            loop.create_task(self._clock(), name="clock"),
+            loop.create_task(self._periodic_reconcile(), name="reconcile"),
+        ]
+        log.info("daemon started", venue=self.venue.name, journal_seq=self.guard.seq)
+
+    async def stop(self) -> None:
+        """Stop taking events, finish what is under way, snapshot the state, close the venue."""
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._flush_queue()
+        await self.executor.drain()
+        self.guard.snapshot()
+        await self.venue.close()
+        log.info("daemon stopped", journal_seq=self.guard.seq)
+
+    # -- the gate --------------------------------------------------------------------------
+
+    def check(self, order: OrderRequest) -> Decision:
+        """The pre-trade gate for a bot: the daemon's own time is the order's time (a client's
+        clock cannot move lockouts), and a venue the daemon cannot see refuses everything new."""
+        order = dataclasses.replace(order, ts=self._wall())
+        blind = self._blind_reason()
+        if blind is not None and not self.guard.engine.view().reduces_position(order):
+            log.warning("order refused: venue unavailable", order_id=order.order_id, reason=blind)
+            return Decision(order.order_id, False, "venue_unavailable", blind, "daemon")
+        return self.guard.check(order)  # exits are approved even while blind: taking risk off is always right
+
+    def _blind_reason(self) -> str | None:
+        if not self.ready:
+            return "the start-up reconciliation with the venue has not finished; new risk is refused"
+        if not self.connected:
+            return f"the connection to {self.venue.name} is down; new risk is refused until it is back"
+        if self.health.blocks_orders(self._mono()):
+            return f"the {self.venue.name} order-submission breaker is open after repeated venue errors; new risk is refused"
+        return None
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        async for event in self.venue.events():
+            received = time.perf_counter()
+            if isinstance(event, ConnectionChanged):
+                await self._connection_changed(event)
+                continue
+            self._queue.put_nowait((event, received))
+
+    async def _process(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < _BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            self._apply(batch)
+
+    async def _flush_queue(self) -> None:
+        batch = []
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        if batch:
+            self._apply(batch)
+
+    def _apply(self, batch: list[tuple[InputEvent, float]]) -> None:
+        actions = self.guard.handle([event for event, _ in batch])
+        if actions:
+            self.executor.submit(actions, received_at=batch[0][1])
+
+    def feed(self, events: list[InputEvent]) -> list[Action]:
+        """Apply events that did not come from the venue stream (reconciliation, operator commands)."""
+        actions = self.guard.handle(events)
+        if actions:
+            self.executor.submit(actions, received_at=time.perf_counter())
+        return actions
+
+    async def _connection_changed(self, event: ConnectionChanged) -> None:
+        if not event.connected:
+            self.connected = False
+            log.error("venue disconnected", venue=event.venue, reason=event.reason)
+            self._alert(
+                RaiseAlert(
+                    rule="daemon",
+                    reason=f"lost the connection to {event.venue} ({event.reason}); new risk is refused until it is back",
+                    level=AlertLevel.CRITICAL,
+                )
+            )
+            return
+        log.info("venue reconnected", venue=event.venue)
+        await self._reconcile("reconnect")
+        self.connected = True
+
+    # -- the clock -------------------------------------------------------------------------
+
+    async def _clock(self) -> None:
+        while True:
+            now = self._wall()
+            deadline = self.guard.engine.next_deadline()
+            wait = self.settings.max_clock_sleep
+            if deadline is not None:
+                wait = min(wait, max((deadline - now).total_seconds(), 0.0))
+            await asyncio.sleep(wait)
+            if deadline is not None and self._wall() >= deadline:
+                self._queue.put_nowait((ClockTicked(self._wall()), time.perf_counter()))
+
+    # -- reconciliation --------------------------------------------------------------------
+
+    async def _periodic_reconcile(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reconcile_every)
+            await self._reconcile("periodic")
+
+    async def _reconcile(self, why: str) -> None:
+        last_fill = self.guard.engine.last_fill
+        since = None
+        if last_fill is not None:
+            since = last_fill.fill.ts - timedelta(seconds=self.settings.catch_up_margin)
+        try:
+            events, result = await reconcile(self.venue, self.guard.engine, since, self._wall(), why)
+        except VenueError as exc:
+            self.health.record(CallClass.ACCOUNT_READS, exc, self._mono())
+            log.error("reconciliation failed", why=why, error=str(exc))
+            return
+        self.health.record(CallClass.ACCOUNT_READS, None, self._mono())
+        await self._flush_queue()
+        self.feed(events)
+        self.reconciliation = result
+        log.info(
+            "reconciled",
+            why=why,
+            batch=result.batch_id,
+            positions=result.position_count,
+            discrepancies=result.discrepancy_count,
+            fills_caught_up=result.fills_caught_up,
+        )
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _resume_pending(self) -> None:
+        pending = self.guard.journal.actions_in(ActionStatus.PENDING)
+        if pending:
+            log.warning("resuming actions left pending by the last run", count=len(pending))
+            self.executor.submit([a for a, _ in pending], attempts={a.id: n for a, n in pending})
+
+    def _journal_status(self, action_id: str, status: str, attempts: int, error: str | None) -> None:
+        self.guard.journal.set_action_status(action_id, status, self._wall(), attempts=attempts, error=error)
+
+    async def _report_failure(self, failed: ActionFailed) -> None:
+        self._queue.put_nowait((failed, time.perf_counter()))
+
+    def _position_of(self, account: str, symbol: str) -> Decimal:
+        return self.guard.engine.view().net_qty(account, symbol)
+
+    def _alert(self, alert: RaiseAlert) -> None:
+        self._alerts.append(alert)
+        del self._alerts[:-200]
+        level = {AlertLevel.INFO: log.info, AlertLevel.WARNING: log.warning, AlertLevel.CRITICAL: log.critical}
+        level[alert.level]("alert", rule=alert.rule, account=alert.account, reason=alert.reason, action_id=alert.id)
+        if self._on_alert is not None:
+            self._on_alert(alert)
+
+    @property
+    def recent_alerts(self) -> list[RaiseAlert]:
+        return list(self._alerts)

@@ -1,0 +1,55 @@
+"""The tables, as SQLAlchemy Core metadata: the migrations create them, the journal reads and writes them."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
+
+__all__ = ["actions", "journal", "metadata", "settings", "snapshots"]
+
+metadata = MetaData()
+
+#: Every input the engine saw, in order: events (``kind`` "event") and order checks ("check",
+#: the order and the decision). Replaying it through a fresh engine rebuilds the state exactly.
+journal = Table(
+    "journal",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("recorded_at", String(40), nullable=False),  # wall-clock UTC, ISO 8601
+    Column("kind", String(16), nullable=False),
+    Column("body", Text, nullable=False),  # JSON (riskguard.codec)
+)
+
+#: Every action the engine asked for, with where its execution stands. An action id is carried
+#: out at most once: `pending` until the executor reports `done` or `failed` (or `skipped`: an
+#: action the shell records but does not send, such as a lockout).
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), nullable=False, index=True),
+    Column("name", String(40), nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("body", Text, nullable=False),  # JSON (riskguard.codec.encode_action)
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", String(40), nullable=False),
+)
+
+#: The engine's state after `seq`, so a restart replays only what came after. Written by this
+#: daemon into its own private data folder (it is a pickle: never load one from elsewhere).
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("created_at", String(40), nullable=False),
+    Column("code_version", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+)
