@@ -74,7 +74,7 @@ def _exec(*cmd: str | Path) -> None:
 
 def cmd_run(args: list[str]) -> None:
     ensure_env("run")
-    _exec(BIN / "riskguard", "replay", *args)
+    _exec(BIN / "riskguard", "run", *args)
 
 
 def cmd_test(args: list[str]) -> None:

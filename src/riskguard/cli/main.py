@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from riskguard import __version__
-from riskguard.cli import audit, replay
+from riskguard.cli import audit, replay, run
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(audit.app, name="audit")
 app.command(name="replay")(replay.replay_command)
+app.command(name="run")(run.run_command)
 
 
 def _show_version(value: bool) -> None:

@@ -196,6 +196,8 @@ class Daemon:
                 )
             )
             return
+        if self.connected:
+            return  # the adapter's first "connected" (the start-up reconciliation has run)
         log.info("venue reconnected", venue=event.venue)
         await self._reconcile("reconnect")
         self.connected = True

@@ -1,0 +1,201 @@
+"""The daemon against the paper venue and its fault injection: retries, failed closes, blindness,
+catch-up after a dropped link, and a restart that gives back the lockouts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from riskguard.config import parse_config
+from riskguard.core.engine import RiskEngine
+from riskguard.core.enums import OrderType, Side
+from riskguard.core.orders import OrderRequest
+from riskguard.daemon.executor import RetryPolicy
+from riskguard.daemon.guard import Guard
+from riskguard.daemon.health import BreakerState
+from riskguard.daemon.service import Daemon, DaemonSettings
+from riskguard.store.journal import Journal, sqlite_url
+from riskguard.venues.base import CallClass
+from riskguard.venues.paper.venue import PaperConfig, PaperVenue
+
+pytestmark = pytest.mark.asyncio
+
+ACCOUNT = "PAPER-USD"
+FAST = RetryPolicy(max_attempts=3, first_delay=0.01, max_delay=0.02)
+
+
+@dataclass
+class Rig:
+    daemon: Daemon
+    venue: PaperVenue
+    journal: Journal
+
+
+def build(tmp_path: Path, rules_yaml: str, *, policy: RetryPolicy = FAST) -> Rig:
+    config = parse_config(f"rules:\n{rules_yaml}", "test", env={})
+    journal = Journal.open(sqlite_url(tmp_path / "riskguard.db"))
+    guard = Guard(lambda: RiskEngine(config.build_rules(), config.instruments.values()), journal, _now)
+    venue = PaperVenue(PaperConfig(step_interval=None))
+    return Rig(Daemon(guard, venue, settings=DaemonSettings(retry=policy)), venue, journal)
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@pytest_asyncio.fixture
+async def started() -> AsyncIterator[Callable[[Rig], object]]:
+    running: list[Rig] = []
+
+    async def start(rig: Rig) -> Rig:
+        await rig.daemon.start()
+        running.append(rig)
+        return rig
+
+    yield start  # type: ignore[misc]
+    for rig in running:
+        await rig.daemon.stop()
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait for the daemon's tasks to make `predicate` true; fail after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the daemon did not get there in time")
+        await asyncio.sleep(0.01)
+
+
+def order(qty: str, side: Side = Side.BUY, *, reduce_only: bool = False) -> OrderRequest:
+    return OrderRequest(
+        "bot-1", ACCOUNT, "s1", "MNQ", side, OrderType.MARKET, Decimal(qty), _now(), reduce_only=reduce_only
+    )  # type: ignore[arg-type]
+
+
+def close_status(rig: Rig) -> tuple[str, int] | None:
+    rows = [r for r in rig.journal.action_log() if r["name"] == "close_position"]
+    return None if not rows else (rows[0]["status"], rows[0]["attempts"])
+
+
+async def test_daemon_when_a_close_fails_twice_then_the_third_attempt_closes_the_position(
+    tmp_path: Path, started
+) -> None:  # type: ignore[no-untyped-def]
+    # Arrange: 3 MNQ bought at 20000.00 + one tick of spread = 20000.25
+    rig = await started(build(tmp_path, "  daily_unrealized_loss: {limit: -60}"))
+    await rig.venue.place_order(order("3"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 3)
+    rig.venue.faults.close_failures = 2
+    # Act: 19989.00 is -11.25 points x 3 x 2 USD = -67.50 unrealized, past the -60 limit
+    rig.venue.move_price("MNQ", Decimal("19989.00"))
+    await until(lambda: close_status(rig) == ("done", 3))
+    # Assert: flat at the venue and in the ledger; the order breaker saw two outages, not three
+    assert rig.venue.simulator.net_qty(ACCOUNT, "MNQ") == 0
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 0)
+    trade = rig.daemon.health.breakers[CallClass.ORDER_SUBMISSION]
+    assert (trade.state, trade.failures) == (BreakerState.CLOSED, 0)
+
+
+async def test_daemon_when_a_kill_switch_close_always_fails_then_recorded_as_close_fail_and_alerted(
+    tmp_path: Path, started
+) -> None:  # type: ignore[no-untyped-def]
+    # Arrange: equity 50,000; 10 MNQ at 20000.25 (fees 6.20)
+    rig = await started(build(tmp_path, "  drawdown_kill_switch: {max_drawdown_pct: 1}"))
+    await rig.venue.place_order(order("10"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 10)
+    rig.venue.faults.close_always_fails = True
+    # Act: 19970.00 is -30.25 x 10 x 2 = -605 unrealized: equity 49,388.80 is 1.2 % below the peak
+    rig.venue.move_price("MNQ", Decimal("19970.00"))
+    await until(lambda: close_status(rig) is not None and close_status(rig)[0] == "failed")  # type: ignore[index]
+    # Assert
+    await until(
+        lambda: any(a.details.get("close_reason") == "kill_switch_close_fail" for a in rig.daemon.recent_alerts)
+    )
+    alert = next(a for a in rig.daemon.recent_alerts if a.details.get("close_reason"))
+    assert alert.level.value == "critical"
+    assert "must be closed by hand" in alert.reason
+    assert close_status(rig) == ("failed", 3)
+    assert rig.venue.simulator.net_qty(ACCOUNT, "MNQ") == 10  # still open: a human must act
+    assert not rig.daemon.check(order("1")).approved  # and no new risk meanwhile
+
+
+async def test_daemon_when_429s_burst_on_a_close_then_retried_through_and_the_breaker_never_trips(
+    tmp_path: Path, started
+) -> None:  # type: ignore[no-untyped-def]
+    rig = await started(build(tmp_path, "  daily_unrealized_loss: {limit: -60}", policy=RetryPolicy(5, 0.01, 0.02)))
+    await rig.venue.place_order(order("3"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 3)
+    rig.venue.faults.rate_limited = 4
+    # Act: the breach sends a close and a cancel-all; the four 429s fall on either
+    rig.venue.move_price("MNQ", Decimal("19989.00"))
+    await until(lambda: all(r["status"] == "done" for r in sent(rig)) and len(sent(rig)) == 2)
+    # Assert: 4 refused attempts + 1 successful one each; flat; the breaker never counted a 429
+    assert sum(r["attempts"] for r in sent(rig)) == 6
+    assert rig.venue.simulator.net_qty(ACCOUNT, "MNQ") == 0
+    trade = rig.daemon.health.breakers[CallClass.ORDER_SUBMISSION]
+    assert (trade.state, trade.trips) == (BreakerState.CLOSED, 0)
+
+
+def sent(rig: Rig) -> list[dict[str, object]]:
+    return [r for r in rig.journal.action_log() if r["name"] in ("close_position", "cancel_all_orders")]
+
+
+async def test_daemon_when_the_venue_drops_then_new_risk_is_refused_but_exits_pass(tmp_path: Path, started) -> None:  # type: ignore[no-untyped-def]
+    rig = await started(build(tmp_path, "  max_contracts: {limit: 5}"))
+    await rig.venue.place_order(order("2"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 2)
+    rig.venue.disconnect("cable pulled")
+    await until(lambda: not rig.daemon.connected)
+    refused = rig.daemon.check(order("1"))
+    assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
+    assert "connection to paper is down" in refused.message
+    assert rig.daemon.check(order("2", Side.SELL, reduce_only=True)).approved
+
+
+async def test_daemon_when_fills_happen_while_disconnected_then_caught_up_exactly_once(tmp_path: Path, started) -> None:  # type: ignore[no-untyped-def]
+    # Arrange: 1 MNQ known to the daemon, then the link drops and 2 more fill unseen
+    rig = await started(build(tmp_path, "  max_contracts: {limit: 5}"))
+    await rig.venue.place_order(order("1"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 1)
+    rig.venue.disconnect("cable pulled")
+    await until(lambda: not rig.daemon.connected)
+    rig.venue.simulator.place(order("2"), _now())  # at the venue, while riskguard is blind
+    # Act
+    rig.venue.reconnect()
+    await until(lambda: rig.daemon.connected)
+    # Assert: the ledger holds what the venue holds, each fill once
+    engine = rig.daemon.guard.engine
+    assert engine.view().net_qty(ACCOUNT, "MNQ") == 3
+    assert engine.ledger.fills_seen() == len(rig.venue.simulator.fills(ACCOUNT))
+    assert rig.daemon.reconciliation is not None
+    assert (rig.daemon.reconciliation.fills_caught_up, rig.daemon.reconciliation.discrepancy_count) == (1, 0)
+
+
+async def test_daemon_when_restarted_after_a_lockout_then_the_lockout_and_pnl_come_back(tmp_path: Path) -> None:
+    # Arrange: a losing round trip starts a 1-minute cooldown
+    rules = "  cooldown_after_loss: {loss_amount: 20, cooldown_minutes: 1, timezone: UTC}"
+    first = build(tmp_path, rules)
+    await first.daemon.start()
+    await first.venue.place_order(order("3"))
+    await until(lambda: first.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 3)
+    first.venue.move_price("MNQ", Decimal("19990.00"))
+    await first.venue.close_position(ACCOUNT, "MNQ")  # sells 3 at 19989.75: a loss of 63.00 + fees 3.72
+    await until(lambda: first.daemon.guard.engine.lockouts.all() != [])
+    lockouts = first.daemon.guard.engine.lockouts.all()
+    totals = first.daemon.guard.engine.ledger.totals()
+    await first.daemon.stop()
+    first.journal.close()
+    # Act: a new daemon on the same data
+    second = build(tmp_path, rules)
+    second.daemon.guard.restore(lambda: 0.0)
+    # Assert
+    assert second.daemon.guard.engine.lockouts.all() == lockouts
+    assert second.daemon.guard.engine.ledger.totals() == totals
+    assert totals["USD"].realized_pnl == Decimal("-66.72")
