@@ -10,7 +10,8 @@ import sys
 
 import nautilus_trader
 
-from bench import gate, ledger
+from bench import gate, ledger, restart
+from riskguard.daemon.logs import configure_logging
 
 __all__ = ["main"]
 
@@ -18,7 +19,9 @@ FULL_FILLS = 200_000
 QUICK_FILLS = 20_000
 FULL_ORDERS = 50_000
 QUICK_ORDERS = 5_000
-BENCHMARKS = ("ledger", "gate")
+BENCHMARKS = ("ledger", "gate", "restart")
+FULL_JOURNAL = 1_000_000
+QUICK_JOURNAL = 50_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--orders", type=int, help="number of orders, and of events, in the gate benchmark (overrides --quick)"
     )
+    parser.add_argument("--journal", type=int, help="events in the restart benchmark's journal (overrides --quick)")
     parser.add_argument("--repeats", type=int, help="rounds per side; the best one counts (overrides --quick)")
     parser.add_argument("--seed", type=int, default=20260306, help="seed of the streams (default %(default)s)")
     args = parser.parse_args(argv)
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fills, --orders and --repeats must be at least 1")
     selected = (args.only,) if args.only else BENCHMARKS
 
+    configure_logging(json=False, level="warning")  # the daemon's own logs stay off stdout
     _print_machine(selected, length, orders, repeats, args.seed)
     if "ledger" in selected:
         try:
@@ -66,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
             figures = gate.run(orders, repeats, args.seed)
         except gate.GateSetupError as exc:
             print(f"bench: stopped before timing the gate: {exc}", file=sys.stderr)
+            return 1
+        _print_figures(figures)
+    if "restart" in selected:
+        journal = args.journal or (QUICK_JOURNAL if args.quick else FULL_JOURNAL)
+        try:
+            figures = restart.run(journal, seed=args.seed, log=lambda line: print(line, file=sys.stderr, flush=True))
+        except restart.RestartMismatch as exc:
+            print(f"bench: {exc}", file=sys.stderr)
             return 1
         _print_figures(figures)
     return 0

@@ -199,3 +199,20 @@ async def test_daemon_when_restarted_after_a_lockout_then_the_lockout_and_pnl_co
     assert second.daemon.guard.engine.lockouts.all() == lockouts
     assert second.daemon.guard.engine.ledger.totals() == totals
     assert totals["USD"].realized_pnl == Decimal("-66.72")
+
+
+async def test_daemon_when_the_journal_cannot_be_written_then_it_fails_closed_and_asks_to_stop(
+    tmp_path: Path,
+    started,  # type: ignore[no-untyped-def]
+) -> None:
+    rig = await started(build(tmp_path, "  max_contracts: {limit: 5}"))
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    rig.journal.write = disk_full  # type: ignore[method-assign]
+    rig.venue.move_price("MNQ", Decimal("20001.00"))  # an event that must be journaled before it counts
+    await until(rig.daemon.failed.is_set)
+    refused = rig.daemon.check(order("1"))
+    assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
+    assert "No space left on device" in refused.message

@@ -41,7 +41,10 @@ def run_command(
     configure_logging(json=json_logs, level=log_level)
     options = RunOptions(config_path=config, data_dir=data_dir, duration=duration, demo_bot=not no_bot, seed=seed)
     try:
-        asyncio.run(run(options))
+        daemon = asyncio.run(run(options))
     except (ConfigError, DataFolderBusy) as exc:
         console(stderr=True).print(f"[red]riskguard run:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if daemon.fatal is not None:  # a service manager restarts it; the journal has everything
+        console(stderr=True).print(f"[red]riskguard run: stopped because {daemon.fatal}[/red]")
+        raise typer.Exit(1)

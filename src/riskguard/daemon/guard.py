@@ -86,10 +86,11 @@ class Guard:
 
     # -- start-up --------------------------------------------------------------------------
 
-    def restore(self, timer: Callable[[], float]) -> Restored:
-        """Rebuild the engine from the newest readable snapshot and the journal after it."""
+    def restore(self, timer: Callable[[], float], *, use_snapshot: bool = True) -> Restored:
+        """Rebuild the engine from the newest readable snapshot and the journal after it (or,
+        without `use_snapshot`, from the whole journal)."""
         started = timer()
-        snapshot = self.journal.latest_snapshot(self._version)
+        snapshot = self.journal.latest_snapshot(self._version) if use_snapshot else None
         if snapshot is not None:
             self.seq, body = snapshot
             self.engine = pickle.loads(body)  # written by this daemon, into its own data folder

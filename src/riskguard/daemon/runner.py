@@ -119,11 +119,10 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
     if options.demo_bot:
         tasks.append(loop.create_task(DemoBot(daemon, DemoBotSettings(seed=options.seed + 7)).run()))
     try:
-        if options.duration is None:
-            await stop.wait()
-        else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), options.duration)
+        waits = [loop.create_task(stop.wait()), loop.create_task(daemon.failed.wait())]
+        await asyncio.wait(waits, timeout=options.duration, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

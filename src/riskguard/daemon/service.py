@@ -15,7 +15,6 @@ does not approve what it cannot see. Those refusals are the shell's and are not 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -83,6 +82,8 @@ class Daemon:
         self._alerts: list[RaiseAlert] = []
         self._on_alert = on_alert
         self._stopping = asyncio.Event()
+        self.failed = asyncio.Event()  # set when a loop dies: the runner stops the daemon (exit code 1)
+        self.fatal: str | None = None
         self.executor = Executor(
             venue,
             self._journal_status,
@@ -110,19 +111,32 @@ class Daemon:
             loop.create_task(self._clock(), name="clock"),
             loop.create_task(self._periodic_reconcile(), name="reconcile"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_ended)
         log.info("daemon started", venue=self.venue.name, journal_seq=self.guard.seq)
+
+    def _task_ended(self, task: asyncio.Task[Any]) -> None:
+        """A loop that ends while the daemon runs (a journal write failed, the venue stream closed)
+        leaves it unable to see or record: refuse new risk and ask to be stopped (and restarted)."""
+        if self._stopping.is_set() or task.cancelled():
+            return
+        error = task.exception()
+        self.fatal = f"the {task.get_name()} loop stopped" + (f": {type(error).__name__}: {error}" if error else "")
+        log.critical("daemon failing closed", reason=self.fatal)
+        self.failed.set()
 
     async def stop(self) -> None:
         """Stop taking events, finish what is under way, snapshot the state, close the venue."""
         self._stopping.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._flush_queue()
-        await self.executor.drain()
-        self.guard.snapshot()
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # a loop that failed was reported already
+        try:
+            await self._flush_queue()
+            await self.executor.drain()
+            self.guard.snapshot()
+        except Exception as exc:  # the journal is what it is: the next start replays it
+            log.error("could not flush the state on stop", error=f"{type(exc).__name__}: {exc}")
         await self.venue.close()
         log.info("daemon stopped", journal_seq=self.guard.seq)
 
@@ -139,6 +153,8 @@ class Daemon:
         return self.guard.check(order)  # exits are approved even while blind: taking risk off is always right
 
     def _blind_reason(self) -> str | None:
+        if self.fatal is not None:
+            return f"the daemon cannot record or see the venue ({self.fatal}); new risk is refused"
         if not self.ready:
             return "the start-up reconciliation with the venue has not finished; new risk is refused"
         if not self.connected:
