@@ -216,3 +216,23 @@ async def test_daemon_when_the_journal_cannot_be_written_then_it_fails_closed_an
     refused = rig.daemon.check(order("1"))
     assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
     assert "No space left on device" in refused.message
+
+
+async def test_daemon_when_order_calls_keep_failing_with_5xx_then_the_breaker_opens_and_new_risk_is_refused(
+    tmp_path: Path,
+    started,  # type: ignore[no-untyped-def]
+) -> None:
+    # Arrange: 3 MNQ held; every order-submission call will fail with a 5xx for the next six calls
+    rig = await started(build(tmp_path, "  daily_unrealized_loss: {limit: -60}"))
+    await rig.venue.place_order(order("3"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 3)
+    rig.venue.faults.unavailable = {CallClass.ORDER_SUBMISSION: 6}
+    # Act: the breach's close and cancel-all use up the six (3 attempts each)
+    rig.venue.move_price("MNQ", Decimal("19989.00"))
+    await until(lambda: len(sent(rig)) == 2 and all(r["status"] == "failed" for r in sent(rig)))
+    # Assert: seed 003's order breaker trips at 3 failures; the gate says why it refuses
+    trade = rig.daemon.health.breakers[CallClass.ORDER_SUBMISSION]
+    assert (trade.state, trade.trips) == (BreakerState.OPEN, 1)
+    refused = rig.daemon.check(order("1"))
+    assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
+    assert "order-submission breaker is open" in refused.message

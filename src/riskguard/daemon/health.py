@@ -68,6 +68,9 @@ class Breaker:
             self.state, self.failures, self.opened_at, self.trial_in_flight = BreakerState.CLOSED, 0, None, False
             return
         self.failures += 1
+        if state is BreakerState.OPEN:  # a call that went out anyway (a close) failed: stay open, longer
+            self.opened_at = now
+            return
         if state is BreakerState.HALF_OPEN or self.failures >= self.threshold:
             self.state, self.opened_at, self.trial_in_flight = BreakerState.OPEN, now, False
             self.trips += 1

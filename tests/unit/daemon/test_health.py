@@ -69,3 +69,12 @@ def test_breaker_when_the_half_open_trial_succeeds_then_closed_with_no_failures(
     assert breaker.allow(25.0)
     breaker.record(None, 25.2)
     assert (breaker.current(25.2), breaker.failures) == (BreakerState.CLOSED, 0)
+
+
+def test_breaker_when_a_call_fails_while_already_open_then_no_new_trip_but_the_timeout_restarts() -> None:
+    breaker = Breaker("hl_trade", 3, 30.0)
+    for _ in range(3):
+        breaker.record(OUTAGE, 0.0)
+    breaker.record(OUTAGE, 10.0)  # an emergency close, sent despite the open breaker, failed too
+    assert (breaker.trips, breaker.current(35.0)) == (1, BreakerState.OPEN)  # open until 40 s now
+    assert breaker.current(40.0) is BreakerState.HALF_OPEN
