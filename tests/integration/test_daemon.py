@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,9 +46,7 @@ def build(tmp_path: Path, rules_yaml: str, *, policy: RetryPolicy = FAST) -> Rig
     return Rig(Daemon(guard, venue, settings=DaemonSettings(retry=policy)), venue, journal)
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 

@@ -96,7 +96,7 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
     # The paper market lives in this process: each run starts a fresh one, with its own order and
     # fill ids (P<start time>-1 ...) so they never collide with the journal's earlier ones.
     session = f"P{int(time.time())}"
-    paper = PaperConfig(seed=options.seed, step_interval=_seconds(options.step_seconds), id_prefix=session)
+    paper = PaperConfig(seed=options.seed, step_interval=timedelta(seconds=options.step_seconds), id_prefix=session)
     venue = PaperVenue(paper)
     daemon = Daemon(guard, venue, settings=DaemonSettings())
     started = time.perf_counter()
@@ -131,10 +131,6 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
         await asyncio.gather(*tasks, return_exceptions=True)
         await daemon.stop()
     return daemon
-
-
-def _seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)
 
 
 async def _status(daemon: Daemon, every: float) -> None:
