@@ -10,7 +10,7 @@ import sys
 
 import nautilus_trader
 
-from bench import gate, ledger, restart
+from bench import enforcement, gate, ledger, restart
 from riskguard.daemon.logs import configure_logging
 
 __all__ = ["main"]
@@ -19,7 +19,7 @@ FULL_FILLS = 200_000
 QUICK_FILLS = 20_000
 FULL_ORDERS = 50_000
 QUICK_ORDERS = 5_000
-BENCHMARKS = ("ledger", "gate", "restart")
+BENCHMARKS = ("ledger", "gate", "restart", "enforcement")
 FULL_JOURNAL = 1_000_000
 QUICK_JOURNAL = 50_000
 
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {exc}", file=sys.stderr)
             return 1
         _print_figures(figures)
+    if "enforcement" in selected:
+        _print_figures(enforcement.run(200 if args.quick else 2000))
     return 0
 
 
