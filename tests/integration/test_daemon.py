@@ -235,3 +235,29 @@ async def test_daemon_when_order_calls_keep_failing_with_5xx_then_the_breaker_op
     refused = rig.daemon.check(order("1"))
     assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
     assert "order-submission breaker is open" in refused.message
+
+
+async def test_daemon_when_the_venue_lacks_a_position_the_ledger_holds_then_flagged_for_review_and_booked(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a first daemon books 2 MNQ; the next start meets a venue that holds nothing
+    first = build(tmp_path, "  max_contracts: {limit: 5}")
+    await first.daemon.start()
+    await first.venue.place_order(order("2"))
+    await until(lambda: first.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 2)
+    await first.daemon.stop()
+    first.journal.close()
+    second = build(tmp_path, "  max_contracts: {limit: 5}")
+    # Act
+    await second.daemon.start()
+    try:
+        # Assert: one discrepancy, alerted as a warning naming it, and the ledger brought to the venue's 0
+        result = second.daemon.reconciliation
+        assert result is not None
+        assert (result.discrepancy_count, result.recovery_status) == (1, "discrepancies_flagged")
+        alert = next(a for a in second.daemon.recent_alerts if a.rule == "reconciliation")
+        assert alert.level.value == "warning"
+        assert "PAPER-USD MNQ: the venue holds 0, riskguard's ledger 2; its closing fill is missing" in alert.reason
+        await until(lambda: second.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 0)
+    finally:
+        await second.daemon.stop()

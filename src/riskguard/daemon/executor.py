@@ -8,7 +8,7 @@ its failed close and alerts as critical). A refusal by the venue itself (`OrderR
 retried. Closes are never held back by a breaker: trying to take risk off is always right.
 
 Actions that change only riskguard's own state (lockouts, halts) were applied by the engine; they
-are recorded as `recorded`. Alerts go to the alert sinks.
+are marked `recorded`. Alerts go to the alert sinks.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ __all__ = ["Executor", "LatencyLog", "RetryPolicy"]
 
 log = structlog.get_logger("riskguard.executor")
 
-RECORDED = "recorded"
 _VENUE_ACTIONS = (ClosePosition, ReducePosition, CancelOrder, CancelAllOrders, MoveStop)
 
 
@@ -112,7 +111,7 @@ class Executor:
                 self._alert(action)
                 self._status(action.id, ActionStatus.DONE, 0, None)
             elif not isinstance(action, _VENUE_ACTIONS):
-                self._status(action.id, RECORDED, 0, None)
+                self._status(action.id, ActionStatus.RECORDED, 0, None)
             else:
                 already = (attempts or {}).get(action.id, 0)
                 task = asyncio.get_running_loop().create_task(self._carry_out(action, received_at, already))

@@ -253,6 +253,14 @@ class Daemon:
         await self._flush_queue()
         self.feed(events)
         self.reconciliation = result
+        if result.discrepancy_count:  # seed 003: flagged for a human to review
+            self._alert(
+                RaiseAlert(
+                    rule="reconciliation",
+                    reason=f"reconciliation {result.batch_id} ({why}) found: " + "; ".join(result.discrepancies),
+                    level=result.level,
+                )
+            )
         log.info(
             "reconciled",
             why=why,

@@ -36,7 +36,7 @@ class ActionStatus:
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
-    SKIPPED = "skipped"
+    RECORDED = "recorded"  # applied by the engine itself (lockouts, halts): nothing to send
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ journal = Table(
 )
 
 #: Every action the engine asked for, with where its execution stands. An action id is carried
-#: out at most once: `pending` until the executor reports `done` or `failed` (or `skipped`: an
+#: out at most once: `pending` until the executor reports `done` or `failed` (or `recorded`: an
 #: action the shell records but does not send, such as a lockout).
 actions = Table(
     "actions",
