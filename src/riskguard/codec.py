@@ -88,7 +88,7 @@ _OPTIONAL: dict[str, set[str]] = {
     "instrument": {"multiplier", "currency", "lot_size"},
     "order": {"price", "stop_price", "reduce_only", "stop_loss", "take_profit"},
     "order_update": {"price", "stop_price", "reason"},
-    "position": set(),
+    "position": {"protected"},
     "clock": set(),
     "reset": {"rule", *_SCOPE},
     "halt": {"cancel_orders", "flatten", *_SCOPE},
@@ -195,7 +195,9 @@ def _order_update(o: Mapping[str, Any]) -> OrderUpdated:
 
 
 def _position(o: Mapping[str, Any]) -> PositionReported:
-    return PositionReported(account=o["account"], symbol=o["symbol"], net_qty=o["net_qty"], ts=o["ts"])
+    return PositionReported(
+        account=o["account"], symbol=o["symbol"], net_qty=o["net_qty"], ts=o["ts"], protected=o.get("protected")
+    )
 
 
 def _clock(o: Mapping[str, Any]) -> ClockTicked:

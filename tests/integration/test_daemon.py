@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,12 +38,20 @@ class Rig:
     journal: Journal
 
 
-def build(tmp_path: Path, rules_yaml: str, *, policy: RetryPolicy = FAST) -> Rig:
+def build(
+    tmp_path: Path,
+    rules_yaml: str,
+    *,
+    policy: RetryPolicy = FAST,
+    venue: PaperVenue | None = None,
+    dead_mans_switch: float = 0.0,
+) -> Rig:
     config = parse_config(f"rules:\n{rules_yaml}", "test", env={})
     journal = Journal.open(sqlite_url(tmp_path / "riskguard.db"))
     guard = Guard(lambda: RiskEngine(config.build_rules(), config.instruments.values()), journal, _now)
-    venue = PaperVenue(PaperConfig(step_interval=None))
-    return Rig(Daemon(guard, venue, settings=DaemonSettings(retry=policy)), venue, journal)
+    venue = venue or PaperVenue(PaperConfig(step_interval=None))
+    settings = DaemonSettings(retry=policy, dead_mans_switch=dead_mans_switch)
+    return Rig(Daemon(guard, venue, settings=settings), venue, journal)
 
 
 def _now() -> datetime:
@@ -261,3 +269,143 @@ async def test_daemon_when_the_venue_lacks_a_position_the_ledger_holds_then_flag
         await until(lambda: second.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 0)
     finally:
         await second.daemon.stop()
+
+
+async def test_daemon_when_the_venue_answers_too_slowly_then_attempts_time_out_the_breaker_opens_and_risk_is_refused(
+    tmp_path: Path,
+    started,  # type: ignore[no-untyped-def]
+) -> None:
+    # Arrange: 3 MNQ held; then every venue call takes 0.5 s, ten times the 0.05 s an attempt may take
+    slow = RetryPolicy(max_attempts=3, first_delay=0.01, max_delay=0.02, call_timeout=0.05)
+    rig = await started(build(tmp_path, "  daily_unrealized_loss: {limit: -60}", policy=slow))
+    await rig.venue.place_order(order("3"))
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 3)
+    rig.venue.faults.delay = timedelta(seconds=0.5)
+    # Act: -67.50 unrealized breaches the limit: a close and a cancel-all, each timing out 3 times
+    rig.venue.move_price("MNQ", Decimal("19989.00"))
+    await until(lambda: len(sent(rig)) == 2 and all(r["status"] == "failed" for r in sent(rig)))
+    # Assert: a timeout is an outage: it names the wait, counts toward the breaker, and the gate refuses
+    close = next(r for r in sent(rig) if r["name"] == "close_position")
+    assert close["attempts"] == 3
+    assert close["last_error"] == "VenueUnavailable after 3 attempts: paper did not answer close_position within 0.05 s"
+    trade = rig.daemon.health.breakers[CallClass.ORDER_SUBMISSION]
+    assert (trade.state, trade.trips) == (BreakerState.OPEN, 1)
+    refused = rig.daemon.check(order("1"))
+    assert (refused.approved, refused.reason_code) == (False, "venue_unavailable")
+    assert rig.daemon.check(order("3", Side.SELL, reduce_only=True)).approved  # the exit still passes
+    assert rig.venue.simulator.net_qty(ACCOUNT, "MNQ") == 3  # nothing went through half-done
+
+
+async def test_daemon_when_a_pending_close_had_already_reached_the_venue_then_resuming_it_closes_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    # Arrange: 3 MNQ held, max 1: the breach reduces by 2 with an action journaled as pending
+    venue = PaperVenue(PaperConfig(step_interval=None))
+    first = build(tmp_path, "  max_contracts: {limit: 1, close_all: false}", venue=venue)
+    await first.daemon.start()
+    first.daemon.executor.submit = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # dies before sending
+    await venue.place_order(order("3"))
+    await until(lambda: first.journal.actions_in("pending") != [])
+    (reduce,) = [a for a, _ in first.journal.actions_in("pending") if a.name == "reduce_position"]
+    # ... the venue got the reduce (sent, then the daemon was killed before it journaled "done")
+    await venue.close_position(ACCOUNT, "MNQ", Decimal(2), client_id=reduce.id)
+    for task in first.daemon._tasks:
+        task.cancel()
+    first.journal.close()
+    # Act: the next start resumes the pending reduce
+    second = build(tmp_path, "  max_contracts: {limit: 1, close_all: false}", venue=venue)
+    await second.daemon.start()
+    try:
+        await until(lambda: second.journal.actions_in("pending") == [])
+        # Assert: the venue answered the repeat with its first order: 3 - 2 = 1 held, not 3 - 2 - 1 = 0
+        assert venue.simulator.repeated_client_ids == [reduce.id]
+        assert venue.simulator.net_qty(ACCOUNT, "MNQ") == 1
+        assert [r["status"] for r in second.journal.action_log() if r["id"] == reduce.id] == ["done"]
+        assert second.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 1
+    finally:
+        await second.daemon.stop()
+
+
+async def test_daemon_when_healthy_then_the_dead_mans_switch_is_kept_ahead_and_fires_once_it_dies(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a working limit order; the daemon pushes the switch 5 s ahead every ~1.7 s
+    rig = build(tmp_path, "  max_contracts: {limit: 5}", dead_mans_switch=5.0)
+    await rig.daemon.start()
+    resting = await rig.venue.place_order(replace(order("1"), order_type=OrderType.LIMIT, price=Decimal("19000.00")))
+    await until(lambda: "PAPER-USD" in rig.venue._cancel_at)
+    armed = rig.venue._cancel_at["PAPER-USD"]
+    assert timedelta(seconds=4) < armed - _now() <= timedelta(seconds=5)
+    rig.venue.step()
+    assert [o.order_id for o in rig.venue.simulator.open_orders(ACCOUNT, _now())] == [resting]
+    # Act: the daemon dies (no stop, no disarm); 5 s later the venue's next step fires the switch
+    for task in rig.daemon._tasks:
+        task.cancel()
+    await asyncio.sleep(5.2)
+    rig.venue.step()
+    # Assert
+    assert rig.venue.simulator.open_orders(ACCOUNT, _now()) == []
+    rig.journal.close()
+
+
+async def test_daemon_when_stopped_on_purpose_then_the_dead_mans_switch_is_disarmed(tmp_path: Path) -> None:
+    rig = build(tmp_path, "  max_contracts: {limit: 5}", dead_mans_switch=5.0)
+    await rig.daemon.start()
+    await until(lambda: "PAPER-USD" in rig.venue._cancel_at)
+    venue = rig.venue
+    venue.close = _stays_open  # type: ignore[method-assign]  # look at the venue after the daemon lets go
+    await rig.daemon.stop()
+    assert venue._cancel_at == {}
+
+
+async def _stays_open() -> None:
+    return None
+
+
+async def test_daemon_when_a_stop_was_cancelled_while_disconnected_then_the_reconnect_re_arms_it(
+    tmp_path: Path,
+    started,  # type: ignore[no-untyped-def]
+) -> None:
+    # Arrange: long 2 MNQ with a sell stop at 19990.00 that the daemon has seen working
+    rig = await started(build(tmp_path, "  protective_stops: {}"))
+    await rig.venue.place_order(order("2"))
+    stop_id = await rig.venue.place_stop(ACCOUNT, "MNQ", Side.SELL, Decimal(2), Decimal("19990.00"))
+    await until(lambda: rig.daemon.guard.engine.orders.of(ACCOUNT, "MNQ") != [])
+    rig.venue.disconnect("cable pulled")
+    await until(lambda: not rig.daemon.connected)
+    rig.venue.simulator.cancel(ACCOUNT, stop_id, _now())  # the venue's cancel-on-disconnect, unseen
+    # Act
+    rig.venue.reconnect()
+    await until(lambda: rig.daemon.connected)
+    # Assert: a new sell stop for the whole position at the same price, journaled and done, and a warning
+    await until(lambda: len(rig.venue.simulator.open_orders(ACCOUNT, _now())) == 1)
+    (stop,) = rig.venue.simulator.open_orders(ACCOUNT, _now())
+    assert (stop.side, stop.qty, stop.stop_price, stop.order_id != stop_id) == (
+        Side.SELL,
+        Decimal(2),
+        Decimal("19990.00"),
+        True,
+    )
+    await until(lambda: [r["status"] for r in rig.journal.action_log() if r["name"] == "move_stop"] == ["done"])
+    alert = next(a for a in rig.daemon.recent_alerts if a.rule == "protective_stops")
+    assert "re-arming its sell stop at 19990.00" in alert.reason
+
+
+async def test_daemon_when_the_start_up_reconciliation_fails_then_blind_until_a_retry_succeeds(
+    tmp_path: Path,
+    started,  # type: ignore[no-untyped-def]
+) -> None:
+    # Arrange: the first account read of the start-up reconciliation fails with a 5xx
+    rig = build(tmp_path, "  max_contracts: {limit: 5}")
+    rig.venue.faults.unavailable = {CallClass.ACCOUNT_READS: 1}
+    # Act
+    await started(rig)
+    # Assert: started, but it has not seen the venue: new risk refused
+    refused = rig.daemon.check(order("1"))
+    assert (rig.daemon.ready, refused.approved, refused.reason_code) == (False, False, "venue_unavailable")
+    assert "start-up reconciliation with the venue has not finished" in refused.message
+    # ... and the retry a second later reads the venue, and the gate opens
+    await until(lambda: rig.daemon.ready, seconds=5)
+    assert rig.daemon.check(order("1")).approved
+    await rig.venue.place_order(order("2"))  # the event pump runs now
+    await until(lambda: rig.daemon.guard.engine.view().net_qty(ACCOUNT, "MNQ") == 2)

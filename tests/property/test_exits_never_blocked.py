@@ -38,6 +38,7 @@ rules:
   trade_frequency_limit: {per_minute: 1, per_hour: 1, per_session: 1, count: fills}
   cooldown_after_loss: {loss_amount: 0.01, consecutive_losses: 1}
   trade_management: {breakeven_after_ticks: 1, trail_after_ticks: 1, trail_distance_ticks: 1}
+  protective_stops: {}
   circuit_breaker: {max_consecutive_losses: 1, max_consecutive_errors: 1}
   duplicate_order: {window_seconds: 86400}
   order_rate_limit: {max_orders_per_minute: 1}

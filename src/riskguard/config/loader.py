@@ -25,7 +25,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from riskguard.config._yaml import YamlError, line_of, load_with_nodes
-from riskguard.config.schema import AccountConfig, RiskConfig
+from riskguard.config.schema import AccountConfig, RiskConfig, VenueConfig
 from riskguard.core.errors import InvalidInput, RiskguardError
 from riskguard.core.instruments import Instrument
 from riskguard.core.rules import RULES, RuleParams
@@ -33,7 +33,7 @@ from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
 
 __all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config", "preset_names"]
 
-TOP_LEVEL = ("preset", "rules", "instruments", "accounts", "execution_mode")
+TOP_LEVEL = ("preset", "rules", "instruments", "accounts", "execution_mode", "venue")
 
 #: Seed 004's environment names, mapped to (rule, param).
 ENV_ALIASES: dict[str, tuple[str, str]] = {
@@ -107,12 +107,13 @@ def parse_config(text: str, source: str = "<config>", env: Mapping[str, str] | N
     rules = _rules(_section(data, "rules", issue), issue)
     instruments = _instruments(_section(data, "instruments", issue), issue)
     accounts = _accounts(_section(data, "accounts", issue), issue)
+    venue = _venue(data.get("venue") or {}, issue)
     mode = data.get("execution_mode", "paper")
     if mode not in ("paper", "live"):
         issue(("execution_mode",), f"was {mode!r}: must be paper or live")
     if issues:
         raise ConfigError(issues)
-    return RiskConfig(rules, instruments, accounts, source, str(mode))
+    return RiskConfig(rules, instruments, accounts, source, str(mode), venue)
 
 
 def _apply_preset(data: dict[str, Any]) -> str | None:
@@ -209,6 +210,24 @@ def _accounts(section: dict[str, Any], issue: Any) -> dict[str, AccountConfig]:
     return accounts
 
 
+def _venue(section: Any, issue: Any) -> VenueConfig:
+    if not isinstance(section, dict):
+        issue(("venue",), "must be a mapping, e.g. venue: {kind: paper-remote, url: ws://127.0.0.1:8765}")
+        return VenueConfig()
+    try:
+        return TypeAdapter(VenueConfig).validate_python(section)
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+                issue(("venue", *error["loc"]), "is not a venue setting; they are " + ", ".join(_VENUE_KEYS))
+            else:
+                issue(("venue", *error["loc"]), _explain(error))
+    return VenueConfig()
+
+
+_VENUE_KEYS = ("kind", "url", "call_timeout_seconds", "dead_mans_switch_seconds")
+
+
 def _apply_env(data: dict[str, Any], env: Mapping[str, str], source: str, issues: list[ConfigIssue]) -> dict[str, str]:
     """Write RISK_* overrides into `data`; return {dotted key: variable} to name them in errors."""
     origins: dict[str, str] = {}
@@ -249,6 +268,8 @@ def _explain(error: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return "is required"
     given = error.get("input")
+    if error["type"] == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     return f"{error['msg']} (was {given!r})" if not isinstance(given, dict) else str(error["msg"])
 
 

@@ -105,18 +105,23 @@ class OrderUpdated:
 
 @dataclass(frozen=True, slots=True)
 class PositionReported:
-    """What the venue says the account holds in `symbol` (signed net quantity)."""
+    """What the venue says the account holds in `symbol` (signed net quantity). `protected`, when
+    the daemon's reconciliation after a restart or reconnect has looked, says whether a stop order
+    on the closing side is working at the venue (None: not looked)."""
 
     account: str
     symbol: str
     net_qty: Decimal
     ts: datetime
+    protected: bool | None = None
 
     def __post_init__(self) -> None:
         coerce(self, "position", "account", require_id)
         coerce(self, "position", "symbol", require_id)
         coerce(self, "position", "net_qty", require_decimal)
         coerce(self, "position", "ts", require_utc)
+        if self.protected is not None and not isinstance(self.protected, bool):
+            raise InvalidInput("position.protected", self.protected, "must be true or false")
 
 
 @dataclass(frozen=True, slots=True)

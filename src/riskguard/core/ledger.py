@@ -220,6 +220,10 @@ class Ledger:
     def fills_seen(self) -> int:
         return len(self._seen)
 
+    def booked_fill_ids(self, account: str) -> set[str]:
+        """The ids of every fill booked for the account, as of now (a copy)."""
+        return {fill_id for (owner, fill_id) in self._seen if owner == account}
+
     def has_fill(self, account: str, fill_id: str) -> bool:
         """Has this fill been booked (a catch-up after a reconnect skips it)?"""
         return (account, fill_id) in self._seen

@@ -5,7 +5,8 @@ rate limit (HTTP 429) or an unavailable venue (5xx, timeout, disconnect) with ex
 (0.5 s doubling up to 4 s, `max_attempts` in all), and records the outcome: `done`, or `failed`
 with the venue's reason, which goes back to the engine as an `ActionFailed` (a kill switch records
 its failed close and alerts as critical). A refusal by the venue itself (`OrderRejected`) is not
-retried. Closes are never held back by a breaker: trying to take risk off is always right.
+retried. Each order-making command carries the action id as the venue's idempotency key, so an
+action resumed after a crash is not carried out twice even if the venue had done it already. Closes are never held back by a breaker: trying to take risk off is always right.
 
 Actions that change only riskguard's own state (lockouts, halts) were applied by the engine; they
 are marked `recorded`. Alerts go to the alert sinks.
@@ -34,7 +35,7 @@ from riskguard.core.actions import (
 from riskguard.core.enums import Side
 from riskguard.core.events import ActionFailed
 from riskguard.store.journal import ActionStatus
-from riskguard.venues.base import OrderRejected, RateLimited, VenueAdapter, VenueError
+from riskguard.venues.base import OrderRejected, RateLimited, VenueAdapter, VenueError, VenueUnavailable
 
 __all__ = ["Executor", "LatencyLog", "RetryPolicy"]
 
@@ -48,6 +49,7 @@ class RetryPolicy:
     max_attempts: int = 5
     first_delay: float = 0.5  # seconds before the second attempt
     max_delay: float = 4.0  # the backoff doubles up to this
+    call_timeout: float = 10.0  # an attempt unanswered this long fails as the venue unavailable
 
     def delay(self, attempt: int) -> float:
         """The wait after failed attempt number `attempt` (1-based)."""
@@ -132,7 +134,7 @@ class Executor:
                 self.latency.add(time.perf_counter() - received_at)
             first = False
             try:
-                await self._send(action)
+                await self._send_within(action)
             except OrderRejected as exc:
                 self._on_call(None)  # the venue answered: it is up
                 await self._fail(action, attempt, f"refused by the venue: {exc}")
@@ -169,12 +171,22 @@ class Executor:
             )
         )
 
+    async def _send_within(self, action: Action) -> None:
+        """One attempt, bounded: a slow venue counts as an unavailable one. The venue may still
+        carry out an attempt given up on; the retry carries the same idempotency key."""
+        try:
+            await asyncio.wait_for(self._send(action), self.policy.call_timeout)
+        except TimeoutError:
+            raise VenueUnavailable(
+                f"{self.venue.name} did not answer {action.name} within {self.policy.call_timeout:g} s"
+            ) from None
+
     async def _send(self, action: Action) -> None:
         venue = self.venue
         if isinstance(action, ClosePosition):
-            await venue.close_position(action.account, action.symbol)
+            await venue.close_position(action.account, action.symbol, client_id=action.id)
         elif isinstance(action, ReducePosition):
-            await venue.close_position(action.account, action.symbol, action.qty)
+            await venue.close_position(action.account, action.symbol, action.qty, client_id=action.id)
         elif isinstance(action, CancelOrder):
             await venue.cancel_order(action.account, action.order_id)
         elif isinstance(action, CancelAllOrders):
@@ -187,4 +199,6 @@ class Executor:
             if held == 0:
                 raise OrderRejected(f"no {action.symbol} position on {action.account} to protect")
             side = Side.SELL if held > 0 else Side.BUY
-            await venue.place_stop(action.account, action.symbol, side, abs(held), action.stop_price)
+            await venue.place_stop(
+                action.account, action.symbol, side, abs(held), action.stop_price, client_id=action.id
+            )

@@ -31,6 +31,8 @@ from riskguard.daemon.demo_bot import DemoBot, DemoBotSettings
 from riskguard.daemon.guard import Guard
 from riskguard.daemon.service import Daemon, DaemonSettings
 from riskguard.store.journal import Journal, sqlite_url
+from riskguard.venues.base import VenueAdapter
+from riskguard.venues.paper.remote import RemotePaperVenue
 from riskguard.venues.paper.venue import PaperConfig, PaperVenue
 
 __all__ = ["DataFolderBusy", "RunOptions", "run"]
@@ -93,18 +95,15 @@ async def run(options: RunOptions) -> Daemon:
 async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: RunOptions) -> Daemon:
     instruments = list(config.instruments.values())
     guard = Guard(lambda: RiskEngine(config.build_rules(), instruments), journal, _utcnow)
-    # The paper market lives in this process: each run starts a fresh one, with its own order and
-    # fill ids (P<start time>-1 ...) so they never collide with the journal's earlier ones.
-    session = f"P{int(time.time())}"
-    paper = PaperConfig(seed=options.seed, step_interval=timedelta(seconds=options.step_seconds), id_prefix=session)
-    venue = PaperVenue(paper)
-    daemon = Daemon(guard, venue, settings=DaemonSettings())
+    venue, described = _venue(config, options)
+    settings = DaemonSettings(dead_mans_switch=config.venue.dead_mans_switch_seconds)
+    daemon = Daemon(guard, venue, settings=settings)
     started = time.perf_counter()
     await daemon.start()
     log.info(
         "riskguard is running",
-        venue=f"{venue.name} (simulated market: {', '.join(i.symbol for i in paper.instruments)})",
-        accounts=", ".join(a.account for a in paper.accounts),
+        venue=described,
+        accounts=", ".join(daemon.accounts),
         rules=", ".join(rule.name for rule in guard.engine.rules),
         config=str(options.config_path or "embedded demo (riskguard/samples/demo_config.yaml)"),
         data=str(folder.resolve() / DB_NAME),
@@ -131,6 +130,19 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
         await asyncio.gather(*tasks, return_exceptions=True)
         await daemon.stop()
     return daemon
+
+
+def _venue(config: RiskConfig, options: RunOptions) -> tuple[VenueAdapter, str]:
+    """The venue the config names, and a line saying what it is."""
+    if config.venue.kind == "paper-remote":
+        url = config.venue.url or ""
+        return RemotePaperVenue(url, call_timeout=config.venue.call_timeout_seconds), f"paper market at {url}"
+    # The paper market lives in this process: each run starts a fresh one, with its own order and
+    # fill ids (P<start time>-1 ...) so they never collide with the journal's earlier ones.
+    session = f"P{int(time.time())}"
+    paper = PaperConfig(seed=options.seed, step_interval=timedelta(seconds=options.step_seconds), id_prefix=session)
+    symbols = ", ".join(i.symbol for i in paper.instruments)
+    return PaperVenue(paper), f"paper (a simulated market in this process: {symbols})"
 
 
 async def _status(daemon: Daemon, every: float) -> None:

@@ -3,9 +3,11 @@
 Start-up, before any order is approved: the state is restored (snapshot + journal), the venue is
 connected, and a reconciliation reads the venue's accounts, positions, open orders and the fills
 since the last one seen (a fill id already booked is ignored, so catch-up is exactly once).
-Actions still pending from before a crash are then resumed. After that, three loops run: the
-event pump (venue events → journal → engine → executor), the clock (a tick at each deadline the
-engine names: lockouts ending, resets), and the periodic reconciliation.
+Actions still pending from before a crash are then resumed. After that, loops run: the event
+pump (venue events → journal → engine → executor), the clock (a tick at each deadline the engine
+names: lockouts ending, resets), the periodic reconciliation, and, where the venue has one, the
+heartbeat that keeps its dead man's switch armed. A venue that cannot be reached or read at
+start-up does not stop the daemon: it starts blind and keeps trying, as after a dropped link.
 
 The gate refuses new risk with ``venue_unavailable`` while the venue is disconnected, while the
 order-submission breaker is open, or before the start-up reconciliation has finished: the daemon
@@ -27,14 +29,15 @@ import structlog
 
 from riskguard.core.actions import Action, AlertLevel, RaiseAlert
 from riskguard.core.decisions import Decision
+from riskguard.core.errors import InvalidInput
 from riskguard.core.events import ActionFailed, ClockTicked, InputEvent
 from riskguard.core.orders import OrderRequest
 from riskguard.daemon.executor import Executor, RetryPolicy
 from riskguard.daemon.guard import Guard
-from riskguard.daemon.health import HealthBoard
+from riskguard.daemon.health import HEALTH_SETTING, HealthBoard
 from riskguard.daemon.reconcile import Reconciliation, reconcile
 from riskguard.store.journal import ActionStatus
-from riskguard.venues.base import CallClass, ConnectionChanged, VenueAdapter, VenueError
+from riskguard.venues.base import CallClass, ConnectionChanged, DeadMansSwitch, VenueAdapter, VenueError
 
 __all__ = ["Daemon", "DaemonSettings"]
 
@@ -49,6 +52,9 @@ class DaemonSettings:
     catch_up_margin: float = 5.0  # seconds before the last fill seen to ask the venue for fills from
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_clock_sleep: float = 1.0  # the clock loop wakes at least this often (lockouts in progress)
+    # The venue's dead man's switch, where it has one: kept this many seconds ahead while the
+    # daemon is healthy (pushed every third of it); 0: off.
+    dead_mans_switch: float = 0.0
 
 
 def _utcnow() -> datetime:
@@ -73,7 +79,12 @@ class Daemon:
         self.settings = settings or DaemonSettings()
         self._wall = wall_clock
         self._mono = monotonic
-        self.health = HealthBoard(venue.name)
+        self.health = HealthBoard(  # saved whenever a breaker changes, so a restart gets it back
+            venue.name,
+            on_change=lambda board: guard.journal.put_setting(
+                HEALTH_SETTING, board.to_record(monotonic(), wall_clock())
+            ),
+        )
         self.connected = False
         self.ready = False  # the start-up reconciliation has finished
         self.reconciliation: Reconciliation | None = None
@@ -99,21 +110,52 @@ class Daemon:
 
     async def start(self) -> None:
         self.guard.restore(time.perf_counter)
-        await self.venue.connect()
-        self.connected = True
-        await self._reconcile("start-up")
-        self._resume_pending()
-        self.ready = True
+        try:
+            self.health.restore(self.guard.journal.setting(HEALTH_SETTING), self._mono(), self._wall())
+        except InvalidInput as exc:  # not starting would leave the account unguarded: measure afresh
+            log.error("the saved exchange-health breakers cannot be read; they start closed", error=str(exc))
         loop = asyncio.get_running_loop()
+        online = await self._come_online()
+        self._resume_pending()  # closes go out even before the venue is seen: taking risk off is right
         self._tasks = [
-            loop.create_task(self._pump(), name="pump"),
             loop.create_task(self._process(), name="process"),
             loop.create_task(self._clock(), name="clock"),
             loop.create_task(self._periodic_reconcile(), name="reconcile"),
         ]
+        if online:
+            self._tasks.append(loop.create_task(self._pump(), name="pump"))
+        else:  # keep trying in the background; the gate refuses new risk until it is done
+            self._tasks.append(loop.create_task(self._keep_coming_online(), name="start-up"))
+        if self.settings.dead_mans_switch > 0 and isinstance(self.venue, DeadMansSwitch):
+            self._tasks.append(loop.create_task(self._heartbeat(self.venue), name="dead-mans-switch"))
         for task in self._tasks:
             task.add_done_callback(self._task_ended)
         log.info("daemon started", venue=self.venue.name, journal_seq=self.guard.seq)
+
+    async def _come_online(self) -> bool:
+        """Connect and run the start-up reconciliation; False (logged) if the venue is not there."""
+        if not self.connected:
+            try:
+                await self.venue.connect()
+            except VenueError as exc:
+                self.health.record(CallClass.ACCOUNT_READS, exc, self._mono())
+                log.error("cannot reach the venue; new risk is refused until it answers", error=str(exc))
+                return False
+            self.connected = True
+        if not await self._reconcile("start-up"):
+            return False
+        self.ready = True
+        return True
+
+    async def _keep_coming_online(self) -> None:
+        delay = 1.0
+        while not await self._come_online():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+        task = asyncio.get_running_loop().create_task(self._pump(), name="pump")
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+        log.info("venue reached; the start-up reconciliation is done", venue=self.venue.name)
 
     def _task_ended(self, task: asyncio.Task[Any]) -> None:
         """A loop that ends while the daemon runs (a journal write failed, the venue stream closed)
@@ -121,6 +163,8 @@ class Daemon:
         if self._stopping.is_set() or task.cancelled():
             return
         error = task.exception()
+        if error is None and task.get_name() == "start-up":
+            return  # it finished its job
         self.fatal = f"the {task.get_name()} loop stopped" + (f": {type(error).__name__}: {error}" if error else "")
         log.critical("daemon failing closed", reason=self.fatal)
         self.failed.set()
@@ -134,11 +178,17 @@ class Daemon:
         try:
             await self._flush_queue()
             await self.executor.drain()
+            await self._disarm()
             self.guard.snapshot()
         except Exception as exc:  # the journal is what it is: the next start replays it
             log.error("could not flush the state on stop", error=f"{type(exc).__name__}: {exc}")
         await self.venue.close()
         log.info("daemon stopped", journal_seq=self.guard.seq)
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        """The venue's accounts, as the latest reconciliation read them."""
+        return () if self.reconciliation is None else self.reconciliation.accounts
 
     # -- the gate --------------------------------------------------------------------------
 
@@ -215,7 +265,10 @@ class Daemon:
         if self.connected:
             return  # the adapter's first "connected" (the start-up reconciliation has run)
         log.info("venue reconnected", venue=event.venue)
-        await self._reconcile("reconnect")
+        delay = 1.0
+        while not await self._reconcile("reconnect"):  # blind until the catch-up is done
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
         self.connected = True
 
     # -- the clock -------------------------------------------------------------------------
@@ -231,6 +284,34 @@ class Daemon:
             if deadline is not None and self._wall() >= deadline:
                 self._queue.put_nowait((ClockTicked(self._wall()), time.perf_counter()))
 
+    # -- the dead man's switch --------------------------------------------------------------
+
+    async def _heartbeat(self, venue: DeadMansSwitch) -> None:
+        """Keep the venue's scheduled cancel ahead of now while the daemon can see and record. A
+        daemon that dies, hangs or goes blind stops pushing, and the venue cancels the working
+        orders when the deadline passes (stops too: `protective_stops` re-arms them on return)."""
+        ahead = self.settings.dead_mans_switch
+        while True:
+            if self._blind_reason() is None:
+                at = self._wall() + timedelta(seconds=ahead)
+                for account in self.accounts:
+                    try:
+                        await venue.schedule_cancel(account, at)
+                    except VenueError as exc:
+                        self.health.record(CallClass.ORDER_SUBMISSION, exc, self._mono())
+                        log.warning("could not push the dead man's switch", account=account, error=str(exc))
+            await asyncio.sleep(max(ahead / 3, 1.0))
+
+    async def _disarm(self) -> None:
+        """A stop on purpose disarms the switch: the trader's working orders stay at the venue."""
+        if self.settings.dead_mans_switch <= 0 or not isinstance(self.venue, DeadMansSwitch) or not self.connected:
+            return
+        for account in self.accounts:
+            try:
+                await self.venue.schedule_cancel(account, None)
+            except VenueError as exc:
+                log.warning("could not disarm the dead man's switch", account=account, error=str(exc))
+
     # -- reconciliation --------------------------------------------------------------------
 
     async def _periodic_reconcile(self) -> None:
@@ -238,17 +319,19 @@ class Daemon:
             await asyncio.sleep(self.settings.reconcile_every)
             await self._reconcile("periodic")
 
-    async def _reconcile(self, why: str) -> None:
+    async def _reconcile(self, why: str) -> bool:
         last_fill = self.guard.engine.last_fill
         since = None
         if last_fill is not None:
             since = last_fill.fill.ts - timedelta(seconds=self.settings.catch_up_margin)
         try:
-            events, result = await reconcile(self.venue, self.guard.engine, since, self._wall(), why)
+            events, result = await reconcile(
+                self.venue, self.guard.engine, since, self._wall(), why, check_stops=why != "periodic"
+            )
         except VenueError as exc:
             self.health.record(CallClass.ACCOUNT_READS, exc, self._mono())
             log.error("reconciliation failed", why=why, error=str(exc))
-            return
+            return False
         self.health.record(CallClass.ACCOUNT_READS, None, self._mono())
         await self._flush_queue()
         self.feed(events)
@@ -268,7 +351,9 @@ class Daemon:
             positions=result.position_count,
             discrepancies=result.discrepancy_count,
             fills_caught_up=result.fills_caught_up,
+            uncompared=", ".join(result.uncompared) or None,
         )
+        return True
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -6,6 +6,11 @@ Commands out: close or reduce a position, cancel one order or all, place or move
 an order; and queries for reconciliation and catch-up (positions, open orders, account, fills
 since a time).
 
+Commands that create an order (a close, a stop) carry the riskguard action id as `client_id`, the
+venue's idempotency key (HyperLiquid's cloid, ProjectX's customTag, MT5's comment): an action
+resumed after a crash that the venue had already carried out is answered with the order it made
+then, not carried out twice.
+
 Every command raises a `VenueError` subclass on failure, so the daemon's retry and circuit-breaker
 logic is the same for every venue: `RateLimited` (HTTP 429 or the venue's equivalent: retry with
 backoff, never trips a breaker), `VenueUnavailable` (5xx, timeouts, connection errors: retry and
@@ -30,6 +35,7 @@ from riskguard.core.orders import OrderRequest
 __all__ = [
     "CallClass",
     "ConnectionChanged",
+    "DeadMansSwitch",
     "OrderRejected",
     "RateLimited",
     "VenueAdapter",
@@ -100,16 +106,29 @@ class VenueAdapter(Protocol):
         """Send an order; return the venue's order id."""
         ...
 
-    async def close_position(self, account: str, symbol: str, qty: Decimal | None = None) -> None:
-        """Close the account's position in `symbol` at market, reduce-only: all of it, or `qty`."""
+    async def close_position(
+        self, account: str, symbol: str, qty: Decimal | None = None, *, client_id: str | None = None
+    ) -> None:
+        """Close the account's position in `symbol` at market, reduce-only: all of it, or `qty`.
+        A `client_id` the venue has already seen is not carried out again."""
         ...
 
     async def cancel_order(self, account: str, order_id: str) -> None: ...
 
     async def cancel_all(self, account: str, symbol: str | None = None) -> None: ...
 
-    async def place_stop(self, account: str, symbol: str, side: Side, qty: Decimal, stop_price: Decimal) -> str:
-        """A reduce-only stop market order; return its venue order id."""
+    async def place_stop(
+        self,
+        account: str,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        stop_price: Decimal,
+        *,
+        client_id: str | None = None,
+    ) -> str:
+        """A reduce-only stop market order; return its venue order id (the earlier one's, for a
+        `client_id` already seen)."""
         ...
 
     async def modify_stop(self, account: str, order_id: str, stop_price: Decimal) -> None: ...
@@ -126,4 +145,15 @@ class VenueAdapter(Protocol):
 
     async def fills_since(self, account: str, since: datetime) -> list[Fill]:
         """Every fill of the account at or after `since`, oldest first (catch-up after a reconnect)."""
+        ...
+
+
+@runtime_checkable
+class DeadMansSwitch(Protocol):
+    """A venue that cancels an account's working orders at a time unless told again before it
+    (HyperLiquid's ``scheduleCancel``; cancel-on-disconnect elsewhere). Optional: the daemon keeps
+    it armed where the adapter has it."""
+
+    async def schedule_cancel(self, account: str, at: datetime | None) -> None:
+        """Cancel the account's working orders at `at` unless called again first; None disarms."""
         ...

@@ -75,7 +75,7 @@ rule: {}
     # Assert
     assert [str(issue) for issue in caught.value.issues] == [
         "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are preset, rules, instruments, accounts, "
-        "execution_mode",
+        "execution_mode, venue",
         "risk.yaml line 2: rules.max_contracts.limit: Input should be a valid decimal (was 'five')",
         "risk.yaml line 3: rules.max_contract: unknown rule (did you mean max_contracts?); see docs/rules.md for the catalogue",
         "risk.yaml line 6: rules.daily_realized_loss.timezone: was 'America/NewYork': is not a known IANA timezone "
@@ -173,3 +173,57 @@ def test_execution_mode_when_read_then_live_needs_both_the_config_and_the_permis
 def test_execution_mode_when_misspelt_then_refused() -> None:
     with pytest.raises(ConfigError, match=r"risk\.yaml line 1: execution_mode: was 'life': must be paper or live"):
         parse_config("execution_mode: life\n", "risk.yaml", env={})
+
+
+def test_venue_when_not_given_then_the_in_process_paper_market_with_a_60_s_dead_mans_switch() -> None:
+    venue = parse_config("rules: {}\n", "risk.yaml", env={}).venue
+    assert (venue.kind, venue.url, venue.call_timeout_seconds, venue.dead_mans_switch_seconds) == (
+        "paper",
+        None,
+        10.0,
+        60.0,
+    )
+
+
+def test_venue_when_paper_remote_with_a_url_then_read_whole() -> None:
+    text = "venue: {kind: paper-remote, url: 'ws://127.0.0.1:8765', call_timeout_seconds: 2.5, dead_mans_switch_seconds: 0}\n"
+    venue = parse_config(text, "risk.yaml", env={}).venue
+    assert (venue.kind, venue.url, venue.call_timeout_seconds, venue.dead_mans_switch_seconds) == (
+        "paper-remote",
+        "ws://127.0.0.1:8765",
+        2.5,
+        0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "venue: {kind: paper-remote}\n",
+            "risk.yaml line 1: venue: a paper-remote venue needs url: ws://HOST:PORT (what riskguard paper-venue prints)",
+        ),
+        (
+            "venue: {kind: paper, url: 'ws://127.0.0.1:1'}\n",
+            "risk.yaml line 1: venue: the in-process paper venue takes no url; use kind: paper-remote for a venue process",
+        ),
+        ("venue: {kind: mt6}\n", "risk.yaml line 1: venue.kind: Input should be 'paper' or 'paper-remote' (was 'mt6')"),
+        (
+            "venue: {dead_mans_switch_seconds: 2}\n",
+            "risk.yaml line 1: venue: dead_mans_switch_seconds must be 0 (off) or at least 5 (HyperLiquid's minimum)",
+        ),
+        (
+            "venue:\n  kind: paper\n  colour: red\n",
+            "risk.yaml line 3: venue.colour: is not a venue setting; they are kind, url, call_timeout_seconds, "
+            "dead_mans_switch_seconds",
+        ),
+        (
+            "venue: [paper]\n",
+            "risk.yaml line 1: venue: must be a mapping, e.g. venue: {kind: paper-remote, url: ws://127.0.0.1:8765}",
+        ),
+    ],
+)
+def test_venue_when_invalid_then_refused_naming_the_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "risk.yaml", env={})
+    assert [str(issue) for issue in caught.value.issues] == [message]

@@ -18,6 +18,7 @@ from riskguard.core.instruments import Instrument
 from riskguard.core.orders import OrderRequest
 from riskguard.daemon.guard import Guard
 from riskguard.store.journal import ActionStatus, Journal, sqlite_url
+from riskguard.testing.engine_state import engine_state
 
 WALL = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 SAMPLES = resources.files("riskguard.samples")
@@ -33,26 +34,6 @@ def sample_inputs() -> list[Any]:
     return [
         e for e in (parse_event(json.loads(line)) for line in lines if line.strip()) if not isinstance(e, Instrument)
     ]
-
-
-def state_of(engine: RiskEngine) -> tuple[Any, ...]:
-    """What a restart must give back: positions and PnL, marks, lockouts, halts, each rule's state."""
-    ledger = engine.ledger
-    return (
-        engine.now,
-        engine.sequence,
-        ledger.totals(),
-        [ledger.position(*key) for key in ledger.position_keys()],
-        [len(ledger.closed_positions(*key)) for key in ledger.position_keys()],
-        ledger.fills_seen(),
-        engine.lockouts.all(),
-        engine.halts,
-        engine.paused,
-        engine.faulted,
-        engine.states,
-        engine.orders.all(),
-        engine.headroom(),
-    )
 
 
 def run(guard: Guard, inputs: list[Any]) -> list[Any]:
@@ -84,7 +65,7 @@ def test_guard_when_restarted_on_its_journal_then_state_equals_the_uninterrupted
     )
     restored = second.restore(lambda: 0.0)
     # Assert
-    assert state_of(second.engine) == state_of(plain)
+    assert engine_state(second.engine) == engine_state(plain)
     assert second.seq == len(inputs)
     assert restored.replayed == (len(inputs) if snapshot_every > len(inputs) else len(inputs) % snapshot_every)
 

@@ -192,6 +192,31 @@ def test_close_position_when_long_then_sells_at_the_bid_and_realized_moves_the_b
     assert [e.strategy for e in placed.events if isinstance(e, OrderUpdated)] == ["riskguard", "riskguard"]
 
 
+def test_close_position_when_the_same_client_id_comes_again_then_answered_with_the_first_close_only() -> None:
+    # Arrange: long 3; a reduce of 1 carrying an idempotency key (a riskguard action id)
+    sim = make_sim()
+    sim.place(order("buy", "3"), T0)
+    first = sim.close_position("A1", "MNQ", D("1"), T0, "7.1.max_contracts.reduce_position")
+    # Act: the daemon crashed before it recorded the reduce as done, and sends it again
+    again = sim.close_position("A1", "MNQ", D("1"), T0, "7.1.max_contracts.reduce_position")
+    # Assert: the same order answers, nothing new trades, the repeat is counted; 3 - 1 = 2 left
+    assert (again.order_id, again.events) == (first.order_id, [])
+    assert sim.net_qty("A1", "MNQ") == D("2")
+    assert sim.repeated_client_ids == ["7.1.max_contracts.reduce_position"]
+    # a new key is a new close
+    sim.close_position("A1", "MNQ", D("1"), T0, "9.1.max_contracts.reduce_position")
+    assert sim.net_qty("A1", "MNQ") == D("1")
+
+
+def test_place_stop_when_the_same_client_id_comes_again_then_one_stop_works() -> None:
+    sim = make_sim()
+    sim.place(order("buy", "2"), T0)
+    first = sim.place_stop("A1", "MNQ", Side.SELL, D("2"), D("19990.00"), T0, "4.1.protective_stops.move_stop")
+    again = sim.place_stop("A1", "MNQ", Side.SELL, D("2"), D("19990.00"), T0, "4.1.protective_stops.move_stop")
+    assert again.order_id == first.order_id
+    assert [o.order_id for o in sim.open_orders("A1", T0)] == [first.order_id]
+
+
 def test_market_sell_when_short_and_the_price_rises_then_the_loss_is_exact_fifo() -> None:
     # Arrange: sell 1 at 19999.75 (bid), sell 1 more at 20004.75 after the price goes to 20005.00
     sim = make_sim(fee_per_unit={})

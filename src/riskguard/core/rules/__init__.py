@@ -31,6 +31,7 @@ from riskguard.core.rules.order_rate_limit import OrderRateLimit, OrderRateLimit
 from riskguard.core.rules.per_trade_risk import PerTradeRisk, PerTradeRiskParams
 from riskguard.core.rules.portfolio_daily_loss_breaker import PortfolioDailyLossBreaker, PortfolioDailyLossBreakerParams
 from riskguard.core.rules.price_deviation import PriceDeviation, PriceDeviationParams
+from riskguard.core.rules.protective_stops import ProtectiveStops, ProtectiveStopsParams
 from riskguard.core.rules.repeated_execution_throttle import RepeatedExecutionThrottle, RepeatedExecutionThrottleParams
 from riskguard.core.rules.session_block_outside import SessionBlockOutside, SessionBlockOutsideParams
 from riskguard.core.rules.strategy_settings import StrategySettingsParams, StrategySettingsRule
@@ -58,6 +59,7 @@ RULES: dict[str, tuple[type[Rule[Any, Any]], type[RuleParams]]] = {
     "trade_frequency_limit": (TradeFrequencyLimit, TradeFrequencyLimitParams),
     "cooldown_after_loss": (CooldownAfterLoss, CooldownAfterLossParams),
     "trade_management": (TradeManagement, TradeManagementParams),
+    "protective_stops": (ProtectiveStops, ProtectiveStopsParams),  # issue 5: stops back after a restart
     "circuit_breaker": (CircuitBreaker, CircuitBreakerParams),
     "duplicate_order": (DuplicateOrder, DuplicateOrderParams),
     "order_rate_limit": (OrderRateLimit, OrderRateLimitParams),

@@ -14,8 +14,9 @@ __all__ = ["Unpriced", "fmt", "fmt_qty", "held_exposure", "local_time", "order_p
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:
-    """An amount for a sentence: two decimals at least, exact beyond that, never through a float."""
-    text = f"{amount:f}"
+    """An amount for a sentence: two decimals at least, exact beyond that (without trailing zeros:
+    an average-cost P&L may carry many), never through a float."""
+    text = f"{amount.normalize():f}"
     if amount == amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN):
         text = f"{amount.quantize(Decimal('0.01')):f}"
     return f"{text} {currency}" if currency else text

@@ -100,6 +100,7 @@ class _Order:
     fill_count: int = 0
     status: OrderStatus = OrderStatus.WORKING
     triggered: bool = False
+    client_id: str | None = None  # the idempotency key it was sent with
 
     @property
     def leaves(self) -> Decimal:
@@ -163,6 +164,8 @@ class MatchingSimulator:
         self._open: dict[str, _Order] = {}  # the working ones, in the order placed
         self._fills: list[Fill] = []
         self._order_count = 0
+        self._client_ids: dict[tuple[str, str], str] = {}  # (account, idempotency key) -> order id
+        self.repeated_client_ids: list[str] = []  # keys sent again, each answered without a new order
 
     # -- prices ----------------------------------------------------------------------------
 
@@ -216,9 +219,18 @@ class MatchingSimulator:
         )
 
     def place_stop(
-        self, account: str, symbol: str, side: Side, qty: Decimal, stop_price: Decimal, ts: datetime
+        self,
+        account: str,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        stop_price: Decimal,
+        ts: datetime,
+        client_id: str | None = None,
     ) -> Placed:
         """A reduce-only stop market order of the venue's own, protecting the net position."""
+        if (seen := self._seen(account, client_id)) is not None:
+            return seen
         self._account(account, CallClass.ORDER_SUBMISSION)
         self._tradable(account, symbol)
         try:
@@ -242,10 +254,16 @@ class MatchingSimulator:
                 reduce_only=True,
             ),
             ts,
+            client_id,
         )
 
-    def close_position(self, account: str, symbol: str, qty: Decimal | None, ts: datetime) -> Placed:
-        """Close the net position at market, reduce-only: all of it, or `qty` of it (at most all)."""
+    def close_position(
+        self, account: str, symbol: str, qty: Decimal | None, ts: datetime, client_id: str | None = None
+    ) -> Placed:
+        """Close the net position at market, reduce-only: all of it, or `qty` of it (at most all).
+        A `client_id` already used answers with that order and does nothing."""
+        if (seen := self._seen(account, client_id)) is not None:
+            return seen
         self._account(account, CallClass.ORDER_SUBMISSION)
         self._tradable(account, symbol)
         net = self._net.get((account, symbol), ZERO)
@@ -267,6 +285,7 @@ class MatchingSimulator:
                 reduce_only=True,
             ),
             ts,
+            client_id,
         )
 
     def cancel(self, account: str, order_id: str, ts: datetime) -> list[VenueEvent]:
@@ -331,6 +350,11 @@ class MatchingSimulator:
         self._account(account, _READS)
         return [f for f in self._fills if f.account == account and (since is None or f.ts >= since)]
 
+    def venue_orders(self, account: str) -> list[tuple[str, str | None]]:
+        """Every order the venue made on request (closes, stops) for the account, oldest first:
+        (order id, the idempotency key it came with). For audits: was each key used once?"""
+        return [(o.order_id, o.client_id) for o in self._orders.values() if o.account == account and o.strategy is None]
+
     def net_qty(self, account: str, symbol: str) -> Decimal:
         return self._net.get((account, symbol), ZERO)
 
@@ -361,7 +385,17 @@ class MatchingSimulator:
 
     # -- working orders --------------------------------------------------------------------
 
-    def _accept(self, order: _Order, ts: datetime) -> Placed:
+    def _seen(self, account: str, client_id: str | None) -> Placed | None:
+        """The order an idempotency key already made, counted as a repeat; None for a new key."""
+        if client_id is None or (account, client_id) not in self._client_ids:
+            return None
+        self.repeated_client_ids.append(client_id)
+        return Placed(self._client_ids[account, client_id], [])
+
+    def _accept(self, order: _Order, ts: datetime, client_id: str | None = None) -> Placed:
+        if client_id is not None:
+            self._client_ids[order.account, client_id] = order.order_id
+            order.client_id = client_id
         self._orders[order.order_id] = order
         self._open[order.order_id] = order
         batch = _Batch(self._report(order, ts))

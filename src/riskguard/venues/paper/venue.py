@@ -128,6 +128,7 @@ class PaperVenue:
         self._closed = False
         self._outage: str | None = None  # why the venue is down, while an injected outage lasts
         self._prices_task: asyncio.Task[None] | None = None
+        self._cancel_at: dict[str, datetime] = {}  # the dead man's switch, per account
         self._reconnect_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -176,7 +177,7 @@ class PaperVenue:
     def step(self) -> list[VenueEvent]:
         """Move every instrument one step now and work the orders; what the loop calls."""
         ts = self._now()
-        events: list[VenueEvent] = []
+        events = self._fire_dead_mans_switch(ts)
         for walk in self._walks.values():
             events += self._simulator.on_mark(walk.step(ts))
         self._publish(events)
@@ -221,9 +222,11 @@ class PaperVenue:
         self._publish(placed.events)
         return placed.order_id
 
-    async def close_position(self, account: str, symbol: str, qty: Decimal | None = None) -> None:
+    async def close_position(
+        self, account: str, symbol: str, qty: Decimal | None = None, *, client_id: str | None = None
+    ) -> None:
         ts = await self._call(_SUBMIT, "close_position", closing=True)
-        self._publish(self._simulator.close_position(account, symbol, qty, ts).events)
+        self._publish(self._simulator.close_position(account, symbol, qty, ts, client_id).events)
 
     async def cancel_order(self, account: str, order_id: str) -> None:
         self._publish(self._simulator.cancel(account, order_id, await self._call(_SUBMIT, "cancel_order")))
@@ -231,15 +234,38 @@ class PaperVenue:
     async def cancel_all(self, account: str, symbol: str | None = None) -> None:
         self._publish(self._simulator.cancel_all(account, symbol, await self._call(_SUBMIT, "cancel_all")))
 
-    async def place_stop(self, account: str, symbol: str, side: Side, qty: Decimal, stop_price: Decimal) -> str:
+    async def place_stop(
+        self,
+        account: str,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        stop_price: Decimal,
+        *,
+        client_id: str | None = None,
+    ) -> str:
         ts = await self._call(_SUBMIT, "place_stop")
-        placed = self._simulator.place_stop(account, symbol, side, qty, stop_price, ts)
+        placed = self._simulator.place_stop(account, symbol, side, qty, stop_price, ts, client_id)
         self._publish(placed.events)
         return placed.order_id
 
     async def modify_stop(self, account: str, order_id: str, stop_price: Decimal) -> None:
         ts = await self._call(_SUBMIT, "modify_stop")
         self._publish(self._simulator.modify_stop(account, order_id, stop_price, ts))
+
+    async def schedule_cancel(self, account: str, at: datetime | None) -> None:
+        """The dead man's switch (HyperLiquid's ``scheduleCancel``): unless called again before
+        `at`, every working order of the account is cancelled at the first price step after it;
+        None disarms it."""
+        ts = await self._call(_SUBMIT, "schedule_cancel")
+        self._simulator.snapshot(account, ts)  # an unknown account is refused
+        if at is None:
+            self._cancel_at.pop(account, None)
+            return
+        try:
+            self._cancel_at[account] = require_utc("at", at)
+        except InvalidInput as exc:
+            raise OrderRejected(str(exc)) from exc
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -286,6 +312,15 @@ class PaperVenue:
         if not self._connected:
             state = "closed" if self._closed else "not connected"
             raise VenueUnavailable(f"paper venue: {call} failed: the venue is {state}", call_class)
+
+    def _fire_dead_mans_switch(self, ts: datetime) -> list[VenueEvent]:
+        events: list[VenueEvent] = []
+        for account, at in list(self._cancel_at.items()):
+            if ts >= at:
+                del self._cancel_at[account]
+                logger.warning("paper venue: dead man's switch fired for %s: cancelling its orders", account)
+                events += self._simulator.cancel_all(account, None, ts)
+        return events
 
     def _go_online(self, reason: str) -> None:
         ts = self._now()
