@@ -263,6 +263,14 @@ async def test_daemon_when_the_venue_lacks_a_position_the_ledger_holds_then_flag
         result = second.daemon.reconciliation
         assert result is not None
         assert (result.discrepancy_count, result.recovery_status) == (1, "discrepancies_flagged")
+        recovery = second.daemon.recovery()
+        assert {k: v for k, v in recovery.items() if k != "recovery_at"} == {
+            "recovery_active": False,
+            "recovery_status": "discrepancies_flagged",
+            "recovery_position_count": 0,
+            "recovery_discrepancy_count": 1,
+            "recovery_batch_id": result.batch_id,
+        }
         alert = next(a for a in second.daemon.recent_alerts if a.rule == "reconciliation")
         assert alert.level.value == "warning"
         assert "PAPER-USD MNQ: the venue holds 0, riskguard's ledger 2; its closing fill is missing" in alert.reason

@@ -88,6 +88,7 @@ class Daemon:
         self.connected = False
         self.ready = False  # the start-up reconciliation has finished
         self.reconciliation: Reconciliation | None = None
+        self.recovery_active = False  # a reconciliation is reading the venue now
         self._queue: asyncio.Queue[tuple[InputEvent, float]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._alerts: list[RaiseAlert] = []
@@ -184,6 +185,18 @@ class Daemon:
             log.error("could not flush the state on stop", error=f"{type(exc).__name__}: {exc}")
         await self.venue.close()
         log.info("daemon stopped", journal_seq=self.guard.seq)
+
+    def recovery(self) -> dict[str, object]:
+        """Seed 003's recovery fields, for the risk payload."""
+        last = self.reconciliation
+        return {
+            "recovery_active": self.recovery_active,
+            "recovery_status": "pending" if last is None else last.recovery_status,
+            "recovery_position_count": 0 if last is None else last.position_count,
+            "recovery_discrepancy_count": 0 if last is None else last.discrepancy_count,
+            "recovery_batch_id": None if last is None else last.batch_id,
+            "recovery_at": None if last is None else last.at.isoformat(),
+        }
 
     @property
     def accounts(self) -> tuple[str, ...]:
@@ -324,6 +337,7 @@ class Daemon:
         since = None
         if last_fill is not None:
             since = last_fill.fill.ts - timedelta(seconds=self.settings.catch_up_margin)
+        self.recovery_active = True
         try:
             events, result = await reconcile(
                 self.venue, self.guard.engine, since, self._wall(), why, check_stops=why != "periodic"
@@ -332,6 +346,8 @@ class Daemon:
             self.health.record(CallClass.ACCOUNT_READS, exc, self._mono())
             log.error("reconciliation failed", why=why, error=str(exc))
             return False
+        finally:
+            self.recovery_active = False
         self.health.record(CallClass.ACCOUNT_READS, None, self._mono())
         await self._flush_queue()
         self.feed(events)
