@@ -116,8 +116,9 @@ class Daemon:
         except InvalidInput as exc:  # not starting would leave the account unguarded: measure afresh
             log.error("the saved exchange-health breakers cannot be read; they start closed", error=str(exc))
         loop = asyncio.get_running_loop()
+        left_pending = self.guard.journal.actions_in(ActionStatus.PENDING)  # by the last run, before any new
         online = await self._come_online()
-        self._resume_pending()  # closes go out even before the venue is seen: taking risk off is right
+        self._resume(left_pending)  # closes go out even before the venue is seen: taking risk off is right
         self._tasks = [
             loop.create_task(self._process(), name="process"),
             loop.create_task(self._clock(), name="clock"),
@@ -373,8 +374,7 @@ class Daemon:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def _resume_pending(self) -> None:
-        pending = self.guard.journal.actions_in(ActionStatus.PENDING)
+    def _resume(self, pending: list[tuple[Action, int]]) -> None:
         if pending:
             log.warning("resuming actions left pending by the last run", count=len(pending))
             self.executor.submit([a for a, _ in pending], attempts={a.id: n for a, n in pending})
