@@ -132,7 +132,7 @@ async def test_crash_when_killed_at_random_moments_under_load_then_state_equals_
     config_path.write_text(CONFIG.format(url=url))
     config = load_config(config_path, env={})
     data = tmp_path / "data"
-    run = ("run", "--config", str(config_path), "--data-dir", str(data), "--no-bot", "--json-logs")
+    run = ("run", "--config", str(config_path), "--data-dir", str(data), "--no-bot", "--json-logs", "--api-port", "0")
     stop_trading = asyncio.Event()
     trader = asyncio.create_task(trade(url, random.Random(SEED + 1), stop_trading))
     kills: list[str] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ RISKGUARD = [sys.executable, "-m", "riskguard"]
 def start(data: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [*RISKGUARD, "run", "--data-dir", str(data), "--json-logs", *extra],
+        [*RISKGUARD, "run", "--data-dir", str(data), "--json-logs", "--api-port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -48,7 +49,7 @@ def wait_for(process: subprocess.Popen[str], event: str, seconds: float = 30.0) 
 
 def test_run_when_started_with_no_config_then_says_where_its_data_is_and_stops_after_duration(tmp_path: Path) -> None:
     result = subprocess.run(
-        [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--json-logs", "--duration", "4"],
+        [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--json-logs", "--api-port", "0", "--duration", "4"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -74,7 +75,7 @@ def test_run_when_sigterm_then_stops_cleanly_and_the_next_start_restores_from_th
     assert records(out)[-1]["event"] == "daemon stopped"
     # Assert: a second run finds the journal and snapshot the first one left
     second = subprocess.run(
-        [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--json-logs", "--duration", "1"],
+        [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--json-logs", "--api-port", "0", "--duration", "1"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -89,7 +90,7 @@ def test_run_when_another_daemon_holds_the_data_folder_then_refuses_to_start(tmp
     try:
         wait_for(first, "daemon started")
         second = subprocess.run(
-            [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--duration", "1"],
+            [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--api-port", "0", "--duration", "1"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -99,3 +100,35 @@ def test_run_when_another_daemon_holds_the_data_folder_then_refuses_to_start(tmp
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
+
+
+def test_run_when_the_api_port_is_taken_then_refuses_to_start_and_says_what_to_do(tmp_path: Path) -> None:
+    # Arrange: another program listens on the port
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        # Act
+        result = subprocess.run(
+            [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--api-port", str(port), "--duration", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    # Assert
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert f"cannot serve the API on http://127.0.0.1:{port}" in message
+    assert "pass --api-port 0 for a free port, another --api-port, or --no-api" in message
+
+
+def test_run_when_no_api_then_says_so_and_runs(tmp_path: Path) -> None:
+    # Act
+    result = subprocess.run(
+        [*RISKGUARD, "run", "--data-dir", str(tmp_path / "data"), "--json-logs", "--no-api", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Assert
+    assert result.returncode == 0, result.stderr
+    running = next(r for r in records(result.stderr) if r["event"] == "riskguard is running")
+    assert running["api"] == "off (--no-api)"

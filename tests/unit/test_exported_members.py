@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-PACKAGES = ["riskguard.core", "riskguard.audit"]
+PACKAGES = ["riskguard.core", "riskguard.audit", "riskguard.api"]
 
 
 def public_modules(package: ModuleType) -> list[ModuleType]:

@@ -11,7 +11,7 @@ import typer
 from riskguard.cli._console import console
 from riskguard.config import ConfigError
 from riskguard.daemon.logs import configure_logging
-from riskguard.daemon.runner import DataFolderBusy, RunOptions, run
+from riskguard.daemon.runner import ApiUnavailable, DataFolderBusy, RunOptions, run
 
 __all__ = ["run_command"]
 
@@ -36,13 +36,29 @@ def run_command(
         bool, typer.Option("--json-logs", help="One JSON object per log line (for a service); default: readable lines.")
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning, error.")] = "info",
+    api_host: Annotated[
+        str,
+        typer.Option("--api-host", help="Where the HTTP API listens. It has no login yet: keep it on loopback."),
+    ] = "127.0.0.1",
+    api_port: Annotated[
+        int, typer.Option("--api-port", min=0, max=65535, help="The HTTP API's port; 0 picks a free one (logged).")
+    ] = 8003,
+    no_api: Annotated[bool, typer.Option("--no-api", help="Do not serve the HTTP API.")] = False,
 ) -> None:
     """Run the daemon: watch the venue, enforce the rules, journal everything. Ctrl-C or SIGTERM stops it cleanly."""
     configure_logging(json=json_logs, level=log_level)
-    options = RunOptions(config_path=config, data_dir=data_dir, duration=duration, demo_bot=not no_bot, seed=seed)
+    options = RunOptions(
+        config_path=config,
+        data_dir=data_dir,
+        duration=duration,
+        demo_bot=not no_bot,
+        seed=seed,
+        api_host=api_host,
+        api_port=None if no_api else api_port,
+    )
     try:
         daemon = asyncio.run(run(options))
-    except (ConfigError, DataFolderBusy) as exc:
+    except (ConfigError, DataFolderBusy, ApiUnavailable) as exc:
         console(stderr=True).print(f"[red]riskguard run:[/red] {exc}")
         raise typer.Exit(2) from exc
     if daemon.fatal is not None:  # a service manager restarts it; the journal has everything

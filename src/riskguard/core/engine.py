@@ -83,13 +83,7 @@ class RiskEngine:
     """Holds the ledger, accounts, working orders, lockouts, halts and each rule's state."""
 
     def __init__(self, rules: Sequence[Rule[Any, Any]], instruments: Iterable[Instrument]) -> None:
-        names = [rule.name for rule in rules]
-        if len(set(names)) != len(names):
-            raise InvalidInput("rules", names, "a rule may appear only once")
-        self.rules = tuple(rules)
-        self._gate = tuple(rule for rule in self.rules if rule.gate)
-        self._reactive = tuple(rule for rule in self.rules if rule.reactive)
-        self._by_name = {rule.name: rule for rule in self.rules}
+        self._use(rules)
         self.ledger = Ledger(instruments)
         self.accounts: dict[str, AccountSnapshot] = {}
         self.orders = WorkingOrders()
@@ -102,6 +96,24 @@ class RiskEngine:
         self.now = _EPOCH
         self.sequence = 0
         self.last_fill: FillApplied | None = None  # what the latest fill did, for reports
+
+    def _use(self, rules: Sequence[Rule[Any, Any]]) -> None:
+        names = [rule.name for rule in rules]
+        if len(set(names)) != len(names):
+            raise InvalidInput("rules", names, "a rule may appear only once")
+        self.rules = tuple(rules)
+        self._gate = tuple(rule for rule in self.rules if rule.gate)
+        self._reactive = tuple(rule for rule in self.rules if rule.reactive)
+        self._by_name = {rule.name: rule for rule in self.rules}
+
+    def reconfigure(self, rules: Sequence[Rule[Any, Any]]) -> None:
+        """Run `rules` from now on (a changed config). A rule kept by name keeps its state, with
+        its new settings; a new rule starts fresh; a removed one is dropped, and so is its fault.
+        Positions, lockouts and halts already in force stay: a lockout ends when it was due to,
+        whatever the new limits say (fail closed)."""
+        self._use(rules)
+        self.states = {rule.name: self.states.get(rule.name, rule.initial_state()) for rule in self.rules}
+        self.faulted = {name: why for name, why in self.faulted.items() if name in self._by_name}
 
     # -- the pre-trade gate ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ timers, kill switches and breaker states come back exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import pickle
 from collections.abc import Callable, Sequence
@@ -18,13 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from pydantic import TypeAdapter
 
+from riskguard.audit._format import to_jsonable
 from riskguard.codec import encode_event, parse_event
 from riskguard.core.actions import Action
 from riskguard.core.decisions import Decision
 from riskguard.core.engine import RiskEngine
 from riskguard.core.events import InputEvent
 from riskguard.core.orders import OrderRequest
+from riskguard.core.rules import RULES, Rule
 from riskguard.store.journal import Entry, Journal
 
 __all__ = ["Guard", "Restored", "code_version"]
@@ -62,6 +66,20 @@ def decision_body(order: OrderRequest, decision: Decision) -> dict[str, Any]:
             "message": decision.message,
         },
     }
+
+
+def rules_record(rules: Sequence[Rule[Any, Any]]) -> list[tuple[str, Any]]:
+    """The rules and their settings as JSON-safe data, in order (to compare and to journal)."""
+    return [(rule.name, to_jsonable(dataclasses.asdict(rule.params))) for rule in rules]
+
+
+def rules_from_record(record: Sequence[Sequence[Any]]) -> list[Rule[Any, Any]]:
+    """The rules a `config` entry names, built again from their journaled settings."""
+    built = []
+    for name, params in record:
+        rule_class, params_class = RULES[name]
+        built.append(rule_class(TypeAdapter(params_class).validate_python(params)))
+    return built
 
 
 class Guard:
@@ -102,15 +120,41 @@ class Guard:
             self.seq = entry.seq
             replayed += 1
         self._since_snapshot = replayed
+        self._adopt_config()
         restored = Restored(0 if snapshot is None else snapshot[0], replayed, timer() - started)
         log.info(
             "state restored", snapshot_seq=restored.snapshot_seq, replayed=replayed, seconds=round(restored.seconds, 3)
         )
         return restored
 
+    def _adopt_config(self) -> None:
+        """Journal the rules in force at the start of a journal, and whenever the config's rules
+        differ from those the state was built with (a replay switches rules where the run did);
+        then switch the engine to them."""
+        wanted = self._build().rules
+        record = rules_record(wanted)
+        before = rules_record(self.engine.rules)
+        if self.seq == 0:
+            self._write([Entry(1, "config", {"rules": [list(pair) for pair in record]})], [])
+            return
+        if record == before:
+            return
+        old, new = dict(before), dict(record)
+        log.warning(
+            "the rules changed since the journal was written; the new ones apply from now on",
+            added=sorted(set(new) - set(old)),
+            removed=sorted(set(old) - set(new)),
+            changed=sorted(name for name in set(old) & set(new) if old[name] != new[name]),
+        )
+        self._write([Entry(self.seq + 1, "config", {"rules": [list(pair) for pair in record]})], [])
+        self.engine.reconfigure(wanted)
+
     def _replay(self, entry: Entry) -> None:
         if entry.kind == "event":
             self.engine.handle(parse_event(entry.body))  # type: ignore[arg-type]
+            return
+        if entry.kind == "config":
+            self.engine.reconfigure(rules_from_record(entry.body["rules"]))
             return
         order = parse_event(entry.body["order"])
         decision = self.engine.check(order)  # type: ignore[arg-type]

@@ -21,7 +21,6 @@ The events are returned, not applied: the daemon journals them like any other.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -37,7 +36,6 @@ __all__ = ["RECOVERED_STRATEGY", "Reconciliation", "reconcile"]
 
 RECOVERED_STRATEGY = "recovered"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_batches = itertools.count(1)
 _READ_TRIES = 5
 
 
@@ -77,7 +75,8 @@ async def reconcile(
     slot_free_window: timedelta = timedelta(seconds=180),
 ) -> tuple[list[InputEvent], Reconciliation]:
     """Read the venue and say what the engine must be told so both agree (see the module doc)."""
-    batch_id = f"recon-{now.strftime('%Y%m%dT%H%M%S')}-{next(_batches)}"
+    # Unique in the journal: the time, and how many events the engine had taken when it began.
+    batch_id = f"recon-{now.strftime('%Y%m%dT%H%M%S')}-{engine.sequence}"
     events: list[InputEvent] = []
     discrepancies: list[str] = []
     positions = caught_up = aged_out = 0

@@ -4,6 +4,11 @@ With no config it runs the embedded default: the paper venue (a simulated MNQ an
 market), the demo bot, and the demo rules (`samples/demo_config.yaml`). The data folder holds
 the SQLite journal; one daemon per folder (an exclusive lock), and it is made private (0700):
 the snapshots in it are pickles that only this daemon may read back.
+
+The read-only HTTP API (`riskguard.api`) is served from the same event loop, on 127.0.0.1:8003
+by default (`api_port=0`: a free port; `api_port=None`: no API). Its socket is bound before the
+daemon starts, so a port already taken refuses the start (`ApiUnavailable`) before the venue is
+touched; it answers once the daemon has started, and stops before the daemon does.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from pathlib import Path
 
 import structlog
 
+from riskguard.api.app import create_app
+from riskguard.api.server import ApiServer, api_url
 from riskguard.config import load_config
 from riskguard.config.schema import RiskConfig
 from riskguard.core.engine import RiskEngine
-from riskguard.core.rules._amounts import fmt
 from riskguard.daemon.demo_bot import DemoBot, DemoBotSettings
 from riskguard.daemon.guard import Guard
 from riskguard.daemon.service import Daemon, DaemonSettings
@@ -35,7 +41,7 @@ from riskguard.venues.base import VenueAdapter
 from riskguard.venues.paper.remote import RemotePaperVenue
 from riskguard.venues.paper.venue import PaperConfig, PaperVenue
 
-__all__ = ["DataFolderBusy", "RunOptions", "run"]
+__all__ = ["ApiUnavailable", "DataFolderBusy", "RunOptions", "run"]
 
 log = structlog.get_logger("riskguard.run")
 
@@ -47,6 +53,10 @@ class DataFolderBusy(Exception):
     """Another daemon holds this data folder."""
 
 
+class ApiUnavailable(Exception):
+    """The API's address cannot be bound (taken, or not this machine's)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     config_path: Path | None = None
@@ -56,6 +66,8 @@ class RunOptions:
     seed: int = 0
     step_seconds: float = 1.0  # the paper market's price step
     status_every: float = 15.0  # seconds between status lines
+    api_host: str = "127.0.0.1"  # where the HTTP API listens; anything but loopback is logged as a warning
+    api_port: int | None = 8003  # 0: a free port (the log says which); None: no API
 
 
 def _utcnow() -> datetime:
@@ -98,8 +110,16 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
     venue, described = _venue(config, options)
     settings = DaemonSettings(dead_mans_switch=config.venue.dead_mans_switch_seconds)
     daemon = Daemon(guard, venue, settings=settings)
+    api = _bind_api(daemon, config, options)
     started = time.perf_counter()
-    await daemon.start()
+    try:
+        await daemon.start()
+    except BaseException:
+        if api is not None:
+            await api.stop()
+        raise
+    if api is not None:
+        api.start()
     log.info(
         "riskguard is running",
         venue=described,
@@ -107,7 +127,7 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
         rules=", ".join(rule.name for rule in guard.engine.rules),
         config=str(options.config_path or "embedded demo (riskguard/samples/demo_config.yaml)"),
         data=str(folder.resolve() / DB_NAME),
-        api="http://127.0.0.1:8003 (the API and /risk dashboard arrive with the API issue)",
+        api="off (--no-api)" if api is None else api.url,
         started_in_seconds=round(time.perf_counter() - started, 3),
     )
     stop = asyncio.Event()
@@ -128,8 +148,23 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if api is not None:
+            await api.stop()
         await daemon.stop()
     return daemon
+
+
+def _bind_api(daemon: Daemon, config: RiskConfig, options: RunOptions) -> ApiServer | None:
+    if options.api_port is None:
+        return None
+    try:
+        return ApiServer(create_app(daemon, config), options.api_host, options.api_port)
+    except OSError as exc:
+        where = api_url(options.api_host, options.api_port)
+        raise ApiUnavailable(
+            f"cannot serve the API on {where} ({exc.strerror or exc}); pass --api-port 0 for a free port, "
+            "another --api-port, or --no-api"
+        ) from exc
 
 
 def _venue(config: RiskConfig, options: RunOptions) -> tuple[VenueAdapter, str]:
@@ -157,7 +192,7 @@ async def _status(daemon: Daemon, every: float) -> None:
             for lock in engine.lockouts.all()
         ]
         tight = sorted(engine.headroom(), key=lambda row: row.used_pct, reverse=True)[:3]
-        totals = {c: fmt(t.realized_pnl) for c, t in engine.ledger.totals().items()}
+        totals = {c: _short(t.realized_pnl) for c, t in engine.ledger.totals().items()}
         log.info(
             "status",
             realized_pnl=totals,

@@ -210,13 +210,14 @@ class Daemon:
         """The pre-trade gate for a bot: the daemon's own time is the order's time (a client's
         clock cannot move lockouts), and a venue the daemon cannot see refuses everything new."""
         order = dataclasses.replace(order, ts=self._wall())
-        blind = self._blind_reason()
+        blind = self.blind_reason()
         if blind is not None and not self.guard.engine.view().reduces_position(order):
             log.warning("order refused: venue unavailable", order_id=order.order_id, reason=blind)
             return Decision(order.order_id, False, "venue_unavailable", blind, "daemon")
         return self.guard.check(order)  # exits are approved even while blind: taking risk off is always right
 
-    def _blind_reason(self) -> str | None:
+    def blind_reason(self) -> str | None:
+        """Why new risk is refused whatever the rules say (None: it is not); the gate's words."""
         if self.fatal is not None:
             return f"the daemon cannot record or see the venue ({self.fatal}); new risk is refused"
         if not self.ready:
@@ -306,7 +307,7 @@ class Daemon:
         orders when the deadline passes (stops too: `protective_stops` re-arms them on return)."""
         ahead = self.settings.dead_mans_switch
         while True:
-            if self._blind_reason() is None:
+            if self.blind_reason() is None:
                 at = self._wall() + timedelta(seconds=ahead)
                 for account in self.accounts:
                     try:
