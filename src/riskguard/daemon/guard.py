@@ -134,10 +134,11 @@ class Guard:
         wanted = self._build().rules
         record = rules_record(wanted)
         before = rules_record(self.engine.rules)
-        if self.seq == 0:
-            self._write([Entry(1, "config", {"rules": [list(pair) for pair in record]})], [])
+        if record == before and self.seq > 0:
             return
-        if record == before:
+        config = Entry(self.seq + 1, "config", {"rules": [list(pair) for pair in record]})
+        if self.seq == 0:  # a new journal opens with the rules it was written under
+            self._write([config], [])
             return
         old, new = dict(before), dict(record)
         log.warning(
@@ -146,7 +147,7 @@ class Guard:
             removed=sorted(set(old) - set(new)),
             changed=sorted(name for name in set(old) & set(new) if old[name] != new[name]),
         )
-        self._write([Entry(self.seq + 1, "config", {"rules": [list(pair) for pair in record]})], [])
+        self._write([config], [])
         self.engine.reconfigure(wanted)
 
     def _replay(self, entry: Entry) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -150,10 +150,7 @@ class Daemon:
         return True
 
     async def _keep_coming_online(self) -> None:
-        delay = 1.0
-        while not await self._come_online():
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await _until_done(self._come_online)
         task = asyncio.get_running_loop().create_task(self._pump(), name="pump")
         task.add_done_callback(self._task_ended)
         self._tasks.append(task)
@@ -280,10 +277,7 @@ class Daemon:
         if self.connected:
             return  # the adapter's first "connected" (the start-up reconciliation has run)
         log.info("venue reconnected", venue=event.venue)
-        delay = 1.0
-        while not await self._reconcile("reconnect"):  # blind until the catch-up is done
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await _until_done(lambda: self._reconcile("reconnect"))  # blind until the catch-up is done
         self.connected = True
 
     # -- the clock -------------------------------------------------------------------------
@@ -400,3 +394,11 @@ class Daemon:
     @property
     def recent_alerts(self) -> list[RaiseAlert]:
         return list(self._alerts)
+
+
+async def _until_done(attempt: Callable[[], Awaitable[bool]]) -> None:
+    """Try until `attempt` says it is done, waiting 1 s, then twice as long each time, up to 30 s."""
+    delay = 1.0
+    while not await attempt():
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
