@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-PACKAGES = ["riskguard.core", "riskguard.audit", "riskguard.api"]
+PACKAGES = ["riskguard.core", "riskguard.audit", "riskguard.api", "riskguard.controller"]
 
 
 def public_modules(package: ModuleType) -> list[ModuleType]:

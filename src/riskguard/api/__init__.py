@@ -1,9 +1,40 @@
-"""The daemon's HTTP API: the read-only risk state, strategies, lockouts, logs, health and metrics."""
+"""The daemon's HTTP API and WebSocket: the risk state, operator actions, the pre-trade gate, auth, the dashboard."""
 
 from __future__ import annotations
 
 from riskguard.api.app import create_app
+from riskguard.api.auth import (
+    ACTOR_HEADER,
+    ADMIN_PASSWORD_ENV,
+    ADMIN_PASSWORD_FILE,
+    SESSION_COOKIE,
+    VIEWER_TOKEN_FILE,
+    Authenticator,
+    Principal,
+)
+from riskguard.api.context import ApiContext
+from riskguard.api.dashboard import STATIC, dashboard_router, static_files
+from riskguard.api.equity import EquityHistory
+from riskguard.api.live import LiveFeed, live_router
 from riskguard.api.metrics import DaemonCollector, metrics_registry
+from riskguard.api.requests import (
+    ID_PATTERN,
+    CheckOrder,
+    Confirm,
+    ConfirmBody,
+    DecimalIn,
+    HaltBody,
+    IdSegment,
+    LoginBody,
+    PauseBody,
+    Reason,
+    ResetBody,
+    ResetKillSwitchBody,
+    ResumeBody,
+    RulesBody,
+    StrategySettingsUpdate,
+    TokenBody,
+)
 from riskguard.api.risk_payload import (
     account_ids,
     daemon_status,
@@ -14,54 +45,102 @@ from riskguard.api.risk_payload import (
     rule_named,
     venue_network,
 )
+from riskguard.api.routes_ops import ops_router
+from riskguard.api.routes_orders import orders_router
+from riskguard.api.routes_read import alert_row, read_router
+from riskguard.api.routes_strategies import strategies_router, strategy_row_texts
 from riskguard.api.schemas import (
     ACTIONS_LIMIT_MAX,
     AccountSummary,
     ActionRow,
     AlertRow,
+    CheckAnswer,
     CircuitBreaker,
     DaemonStatus,
     DailyLossLimit,
     EnforcementLatency,
+    EquityPoint,
     HaltRow,
     HeadroomRow,
     Health,
     Limits,
     LockoutRow,
+    OpsAnswer,
     PositionRow,
     RiskPayload,
+    RuleRow,
     StrategyRow,
 )
 from riskguard.api.server import ApiServer, api_url
 
 __all__ = [
     "ACTIONS_LIMIT_MAX",
+    "ACTOR_HEADER",
+    "ADMIN_PASSWORD_ENV",
+    "ADMIN_PASSWORD_FILE",
+    "ID_PATTERN",
+    "SESSION_COOKIE",
+    "STATIC",
+    "VIEWER_TOKEN_FILE",
     "AccountSummary",
     "ActionRow",
     "AlertRow",
+    "ApiContext",
     "ApiServer",
+    "Authenticator",
+    "CheckAnswer",
+    "CheckOrder",
     "CircuitBreaker",
+    "Confirm",
+    "ConfirmBody",
     "DaemonCollector",
     "DaemonStatus",
     "DailyLossLimit",
+    "DecimalIn",
     "EnforcementLatency",
+    "EquityHistory",
+    "EquityPoint",
+    "HaltBody",
     "HaltRow",
     "HeadroomRow",
     "Health",
+    "IdSegment",
     "Limits",
+    "LiveFeed",
     "LockoutRow",
+    "LoginBody",
+    "OpsAnswer",
+    "PauseBody",
     "PositionRow",
+    "Principal",
+    "Reason",
+    "ResetBody",
+    "ResetKillSwitchBody",
+    "ResumeBody",
     "RiskPayload",
+    "RuleRow",
+    "RulesBody",
     "StrategyRow",
+    "StrategySettingsUpdate",
+    "TokenBody",
     "account_ids",
+    "alert_row",
     "api_url",
     "create_app",
     "daemon_status",
+    "dashboard_router",
     "is_paper_venue",
+    "live_router",
     "lockout_rows",
     "metrics_registry",
     "open_pairs",
+    "ops_router",
+    "orders_router",
+    "read_router",
     "risk_payload",
     "rule_named",
+    "static_files",
+    "strategies_router",
+    "strategy_row_texts",
     "venue_network",
 ]

@@ -16,17 +16,21 @@ __all__ = [
     "AccountSummary",
     "ActionRow",
     "AlertRow",
+    "CheckAnswer",
     "CircuitBreaker",
     "DaemonStatus",
     "DailyLossLimit",
     "EnforcementLatency",
+    "EquityPoint",
     "HaltRow",
     "HeadroomRow",
     "Health",
     "Limits",
     "LockoutRow",
+    "OpsAnswer",
     "PositionRow",
     "RiskPayload",
+    "RuleRow",
     "StrategyRow",
 ]
 
@@ -229,5 +233,36 @@ class AlertRow(_Model):
 
 class Health(_Model):
     status: Literal["ok", "degraded"]
-    reason: str | None
-    daemon: DaemonStatus
+    reason: str | None = Field(description="why new risk is refused; null when ok or not signed in")
+    daemon: DaemonStatus | None = Field(description="null when not signed in")
+
+
+class EquityPoint(_Model):
+    t: Timestamp
+    equity: DecimalText
+    hwm: DecimalText | None = Field(description="the drawdown kill switch's high-water mark; null without that rule")
+
+
+class RuleRow(_Model):
+    name: str
+    params: dict[str, Any]
+
+
+class CheckAnswer(_Model):
+    """The pre-trade gate's decision on one order."""
+
+    order_id: str
+    approved: bool
+    reason_code: str = Field(description='"approved", or the refusing rule\'s stable code')
+    rule: str | None
+    message: str
+    forwarded: bool = Field(description="the order was sent on to the venue (the gateway)")
+    venue_order_id: str | None
+
+
+class OpsAnswer(_Model):
+    """What an operator action did: the actions it called for (closes, cancels) by name and id."""
+
+    ok: bool
+    actor: str
+    actions: list[dict[str, str]]

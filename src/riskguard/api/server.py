@@ -59,9 +59,9 @@ class ApiServer:
             host=self.host,
             port=self.port,
             log_config=None,
-            lifespan="off",
+            lifespan="on",
             access_log=False,
-            ws="none",  # no WebSocket endpoint yet; the /ws work picks "websockets-sansio"
+            ws="websockets-sansio",
             timeout_graceful_shutdown=_GRACE_SECONDS,
         )
         self._server = _Server(config)
@@ -71,8 +71,8 @@ class ApiServer:
         """Serve from now on, as a task of the running loop."""
         if not self.loopback:
             log.warning(
-                "the API listens beyond this machine and has no authentication yet: anyone who can reach it "
-                "can read the account's risk state; bind 127.0.0.1 unless a proxy in front checks who asks",
+                "the API listens beyond this machine over plain HTTP: passwords and tokens cross the network "
+                "unencrypted; bind 127.0.0.1, or put a TLS proxy in front",
                 url=self.url,
             )
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self._socket]), name="api")

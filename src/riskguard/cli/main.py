@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from riskguard import __version__
-from riskguard.cli import audit, paper_venue, replay, run
+from riskguard.cli import audit, controller, paper_venue, replay, run
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,7 @@ app.add_typer(audit.app, name="audit")
 app.command(name="replay")(replay.replay_command)
 app.command(name="run")(run.run_command)
 app.command(name="paper-venue")(paper_venue.paper_venue_command)
+app.command(name="controller")(controller.controller_command)
 
 
 def _show_version(value: bool) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from riskguard.config.execution import ExecutionMode, effective_execution_mode
-from riskguard.config.loader import ConfigError, ConfigIssue, load_config, parse_config
+from riskguard.config.loader import ConfigError, ConfigIssue, load_config, parse_config, parse_rules
 from riskguard.config.schema import RiskConfig
 from riskguard.config.source import ConfigSource
 
@@ -16,4 +16,5 @@ __all__ = [
     "effective_execution_mode",
     "load_config",
     "parse_config",
+    "parse_rules",
 ]

@@ -13,6 +13,7 @@ and seed 004's names work too (``RISK_MAX_DAILY_LOSS=500``). Values are read as 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Mapping
@@ -25,15 +26,15 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from riskguard.config._yaml import YamlError, line_of, load_with_nodes
-from riskguard.config.schema import AccountConfig, RiskConfig, VenueConfig
+from riskguard.config.schema import AccountConfig, ApiConfig, RiskConfig, VenueConfig
 from riskguard.core.errors import InvalidInput, RiskguardError
 from riskguard.core.instruments import Instrument
 from riskguard.core.rules import RULES, RuleParams
 from riskguard.instruments_catalog import DEFAULT_INSTRUMENTS
 
-__all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config", "preset_names"]
+__all__ = ["ENV_ALIASES", "ConfigError", "ConfigIssue", "load_config", "parse_config", "parse_rules", "preset_names"]
 
-TOP_LEVEL = ("preset", "rules", "instruments", "accounts", "execution_mode", "venue")
+TOP_LEVEL = ("preset", "rules", "instruments", "accounts", "execution_mode", "venue", "api")
 
 #: Seed 004's environment names, mapped to (rule, param).
 ENV_ALIASES: dict[str, tuple[str, str]] = {
@@ -108,12 +109,27 @@ def parse_config(text: str, source: str = "<config>", env: Mapping[str, str] | N
     instruments = _instruments(_section(data, "instruments", issue), issue)
     accounts = _accounts(_section(data, "accounts", issue), issue)
     venue = _venue(data.get("venue") or {}, issue)
+    api = _api(data.get("api") or {}, issue)
     mode = data.get("execution_mode", "paper")
     if mode not in ("paper", "live"):
         issue(("execution_mode",), f"was {mode!r}: must be paper or live")
     if issues:
         raise ConfigError(issues)
-    return RiskConfig(rules, instruments, accounts, source, str(mode), venue)
+    return RiskConfig(rules, instruments, accounts, source, str(mode), venue, api)
+
+
+def parse_rules(section: Mapping[str, Any], source: str = "<api>") -> tuple[tuple[str, RuleParams], ...]:
+    """A `rules:` section given as data (the API's rule update), validated exactly as the config
+    file's is, and refused whole with every issue named (no line numbers: there is no file)."""
+    issues: list[ConfigIssue] = []
+
+    def issue(path: tuple[str | int, ...], message: str) -> None:
+        issues.append(ConfigIssue(source, None, ".".join(str(p) for p in path), message))
+
+    rules = _rules(dict(section), issue)
+    if issues:
+        raise ConfigError(issues)
+    return rules
 
 
 def _apply_preset(data: dict[str, Any]) -> str | None:
@@ -211,21 +227,31 @@ def _accounts(section: dict[str, Any], issue: Any) -> dict[str, AccountConfig]:
 
 
 def _venue(section: Any, issue: Any) -> VenueConfig:
+    example = "venue: {kind: paper-remote, url: ws://127.0.0.1:8765}"
+    venue: VenueConfig = _settings_section("venue", VenueConfig, section, issue, example)
+    return venue
+
+
+def _api(section: Any, issue: Any) -> ApiConfig:
+    api: ApiConfig = _settings_section("api", ApiConfig, section, issue, "api: {gateway: true}")
+    return api
+
+
+def _settings_section(name: str, model: type[Any], section: Any, issue: Any, example: str) -> Any:
+    """A section that is one settings model (venue:, api:); its defaults when it is wrong (and said)."""
     if not isinstance(section, dict):
-        issue(("venue",), "must be a mapping, e.g. venue: {kind: paper-remote, url: ws://127.0.0.1:8765}")
-        return VenueConfig()
+        issue((name,), f"must be a mapping, e.g. {example}")
+        return model()
     try:
-        return TypeAdapter(VenueConfig).validate_python(section)
+        return TypeAdapter(model).validate_python(section)
     except ValidationError as exc:
         for error in exc.errors():
             if error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
-                issue(("venue", *error["loc"]), "is not a venue setting; they are " + ", ".join(_VENUE_KEYS))
+                keys = ", ".join(f.name for f in dataclasses.fields(model))
+                issue((name, *error["loc"]), f"is not a {name} setting; they are {keys}")
             else:
-                issue(("venue", *error["loc"]), _explain(error))
-    return VenueConfig()
-
-
-_VENUE_KEYS = ("kind", "url", "call_timeout_seconds", "dead_mans_switch_seconds")
+                issue((name, *error["loc"]), _explain(error))
+    return model()
 
 
 def _apply_env(data: dict[str, Any], env: Mapping[str, str], source: str, issues: list[ConfigIssue]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pydantic import model_validator
 from riskguard.core.instruments import Instrument
 from riskguard.core.rules import RULES, Rule, RuleParams
 
-__all__ = ["AccountConfig", "RiskConfig", "VenueConfig"]
+__all__ = ["AccountConfig", "ApiConfig", "RiskConfig", "VenueConfig"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +54,23 @@ class VenueConfig:
         return self
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiConfig:
+    """The HTTP API's choices. `gateway`: POST /api/orders/check?submit=true sends an approved
+    order on to the venue (off by default: riskguard only answers, the bot sends)."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012 - read by pydantic, never mutated
+
+    gateway: bool = False
+    session_hours: float = 12.0  # how long a password sign-in lasts
+
+    @model_validator(mode="after")
+    def _sane(self) -> ApiConfig:
+        if not 0 < self.session_hours <= 24 * 7:
+            raise ValueError("session_hours must be more than 0 and at most 168 (a week)")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
     """A whole, valid configuration. Rules run in the order the file lists them."""
@@ -64,6 +81,7 @@ class RiskConfig:
     source: str = "<defaults>"
     execution_mode: str = "paper"  # what the file asks for; see config/execution.py for the mode in force
     venue: VenueConfig = field(default_factory=VenueConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     def params(self, name: str) -> RuleParams | None:
         return next((params for rule, params in self.rules if rule == name), None)

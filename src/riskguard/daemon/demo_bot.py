@@ -9,7 +9,6 @@ and are always approved. Deterministic for a seed, apart from the market's timin
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import structlog
 
 from riskguard.core.enums import OrderType, Side
 from riskguard.core.orders import OrderRequest
+from riskguard.daemon.gateway import send_approved
 from riskguard.daemon.service import Daemon
 from riskguard.venues.base import VenueError
 
@@ -99,11 +99,7 @@ class DemoBot:
             return
         self.approved += 1
         log.info("demo bot: order approved", order_id=order.order_id, side=side.value, qty=str(qty), stop=str(stop))
-        await self.daemon.venue.place_order(dataclasses.replace(order, stop_loss=None))  # its stop goes on its own
-        if stop is not None and not reduce_only:
-            await self.daemon.venue.place_stop(
-                s.account, s.symbol, Side.SELL if side is Side.BUY else Side.BUY, qty, stop
-            )
+        await send_approved(self.daemon.venue, order)
 
 
 def _now() -> datetime:

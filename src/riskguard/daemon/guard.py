@@ -31,11 +31,15 @@ from riskguard.core.orders import OrderRequest
 from riskguard.core.rules import RULES, Rule
 from riskguard.store.journal import Entry, Journal
 
-__all__ = ["Guard", "Restored", "code_version"]
+__all__ = ["FILE_RULES_SETTING", "Guard", "Restored", "code_version"]
 
 log = structlog.get_logger("riskguard.guard")
 
 _CORE = Path(__file__).resolve().parent.parent / "core"
+
+#: The settings key of the config file's rules as last adopted: a restart on the same file keeps
+#: the rules the journal ends with (changes made through the API), a changed file replaces them.
+FILE_RULES_SETTING = "config_file_rules"
 
 
 def code_version() -> str:
@@ -82,6 +86,11 @@ def rules_from_record(record: Sequence[Sequence[Any]]) -> list[Rule[Any, Any]]:
     return built
 
 
+def _jsonable(record: list[tuple[str, Any]]) -> list[list[Any]]:
+    """A rules record as it reads back from the settings table (tuples become lists)."""
+    return [list(pair) for pair in record]
+
+
 class Guard:
     """The engine plus its journal. `snapshot_every` entries, the state is saved as a snapshot."""
 
@@ -101,6 +110,9 @@ class Guard:
         self.engine = build_engine()
         self.seq = 0
         self._since_snapshot = 0
+        # Called after every journal write, with the entries and the actions they produced
+        # (the API's WebSocket). A listener must not raise or block: it runs on the hot path.
+        self.listeners: list[Callable[[list[Entry], list[tuple[int, Action]]], None]] = []
 
     # -- start-up --------------------------------------------------------------------------
 
@@ -128,27 +140,45 @@ class Guard:
         return restored
 
     def _adopt_config(self) -> None:
-        """Journal the rules in force at the start of a journal, and whenever the config's rules
-        differ from those the state was built with (a replay switches rules where the run did);
-        then switch the engine to them."""
+        """Journal the rules in force at the start of a journal; on a restart, keep the rules the
+        journal ends with (an operator's changes through the API included) unless the config
+        file's own rules changed since they were last adopted, in which case the file wins."""
         wanted = self._build().rules
         record = rules_record(wanted)
         before = rules_record(self.engine.rules)
-        if record == before and self.seq > 0:
+        baseline = self.journal.setting(FILE_RULES_SETTING)
+        if self.seq > 0 and (record == before or _jsonable(record) == baseline):
+            if _jsonable(record) != baseline:
+                self.journal.put_setting(FILE_RULES_SETTING, record)
             return
-        config = Entry(self.seq + 1, "config", {"rules": [list(pair) for pair in record]})
-        if self.seq == 0:  # a new journal opens with the rules it was written under
-            self._write([config], [])
-            return
-        old, new = dict(before), dict(record)
-        log.warning(
-            "the rules changed since the journal was written; the new ones apply from now on",
-            added=sorted(set(new) - set(old)),
-            removed=sorted(set(old) - set(new)),
-            changed=sorted(name for name in set(old) & set(new) if old[name] != new[name]),
-        )
+        config = Entry(self.seq + 1, "config", {"rules": [list(pair) for pair in record], "source": "file"})
+        if self.seq > 0:
+            old, new = dict(before), dict(record)
+            log.warning(
+                "the config file's rules changed since they were last adopted; the file's rules apply from now on",
+                added=sorted(set(new) - set(old)),
+                removed=sorted(set(old) - set(new)),
+                changed=sorted(name for name in set(old) & set(new) if old[name] != new[name]),
+            )
         self._write([config], [])
         self.engine.reconfigure(wanted)
+        self.journal.put_setting(FILE_RULES_SETTING, record)
+
+    def reconfigure(
+        self, rules: Sequence[Rule[Any, Any]], *, actor: str, reason: str, strategy: dict[str, str] | None = None
+    ) -> None:
+        """An operator's change of the rules: journaled with who and why (and which strategy, for a
+        strategy's settings), then in force."""
+        record = rules_record(rules)
+        body = {
+            "rules": [list(pair) for pair in record],
+            "source": "api",
+            "actor": actor,
+            "reason": reason,
+            "strategy": strategy,
+        }
+        self._write([Entry(self.seq + 1, "config", body)], [])
+        self.engine.reconfigure(rules)
 
     def _replay(self, entry: Entry) -> None:
         if entry.kind == "event":
@@ -192,6 +222,8 @@ class Guard:
             return
         self.journal.write(entries, produced, self._wall())
         self.seq = entries[-1].seq
+        for listener in self.listeners:
+            listener(entries, produced)
         self._since_snapshot += len(entries)
         if self._since_snapshot >= self._snapshot_every:
             self.snapshot()

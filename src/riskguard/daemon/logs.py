@@ -33,3 +33,25 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib_logging()
+
+
+class _ToStructlog(logging.Handler):
+    """A record from a library that logs with the standard library (uvicorn, alembic) as a
+    structlog line, so service mode stays one JSON object per line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        structlog.get_logger().log(record.levelno, message, logger=record.name)
+
+
+def _route_stdlib_logging() -> None:
+    """Warnings and errors of standard-library loggers go through structlog; their chatter (uvicorn's
+    "Started server process") does not."""
+    root = logging.getLogger()
+    root.handlers = [handler for handler in root.handlers if not isinstance(handler, _ToStructlog)]
+    root.addHandler(_ToStructlog())
+    root.setLevel(logging.WARNING)

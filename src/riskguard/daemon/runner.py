@@ -29,6 +29,7 @@ from pathlib import Path
 import structlog
 
 from riskguard.api.app import create_app
+from riskguard.api.auth import ADMIN_PASSWORD_ENV, Authenticator
 from riskguard.api.server import ApiServer, api_url
 from riskguard.config import load_config
 from riskguard.config.schema import RiskConfig
@@ -36,6 +37,7 @@ from riskguard.core.engine import RiskEngine
 from riskguard.daemon.demo_bot import DemoBot, DemoBotSettings
 from riskguard.daemon.guard import Guard
 from riskguard.daemon.service import Daemon, DaemonSettings
+from riskguard.store.credentials import CredentialStore, WeakPassword
 from riskguard.store.journal import Journal, sqlite_url
 from riskguard.venues.base import VenueAdapter
 from riskguard.venues.paper.remote import RemotePaperVenue
@@ -110,7 +112,7 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
     venue, described = _venue(config, options)
     settings = DaemonSettings(dead_mans_switch=config.venue.dead_mans_switch_seconds)
     daemon = Daemon(guard, venue, settings=settings)
-    api = _bind_api(daemon, config, options)
+    api = _bind_api(daemon, config, folder, options)
     started = time.perf_counter()
     try:
         await daemon.start()
@@ -154,11 +156,18 @@ async def _serve(config: RiskConfig, journal: Journal, folder: Path, options: Ru
     return daemon
 
 
-def _bind_api(daemon: Daemon, config: RiskConfig, options: RunOptions) -> ApiServer | None:
+def _bind_api(daemon: Daemon, config: RiskConfig, folder: Path, options: RunOptions) -> ApiServer | None:
     if options.api_port is None:
         return None
+    auth = Authenticator(CredentialStore(daemon.guard.journal.db), session_hours=config.api.session_hours)
     try:
-        return ApiServer(create_app(daemon, config), options.api_host, options.api_port)
+        said = auth.bootstrap(folder, os.environ)
+    except WeakPassword as exc:
+        raise ApiUnavailable(f"{ADMIN_PASSWORD_ENV}: {exc}; nothing was created") from exc
+    for line in said:
+        log.warning(line)
+    try:
+        return ApiServer(create_app(daemon, config, auth), options.api_host, options.api_port)
     except OSError as exc:
         where = api_url(options.api_host, options.api_port)
         raise ApiUnavailable(

@@ -92,7 +92,10 @@ class Daemon:
         self._queue: asyncio.Queue[tuple[InputEvent, float]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._alerts: list[RaiseAlert] = []
-        self._on_alert = on_alert
+        # Who hears of alerts and of actions' progress (the API's WebSocket, alert sinks). A
+        # listener must not raise or block: it runs on the daemon's own loop.
+        self.alert_listeners: list[Callable[[RaiseAlert], None]] = [] if on_alert is None else [on_alert]
+        self.status_listeners: list[Callable[[str, str, int, str | None], None]] = []
         self._stopping = asyncio.Event()
         self.failed = asyncio.Event()  # set when a loop dies: the runner stops the daemon (exit code 1)
         self.fatal: str | None = None
@@ -376,6 +379,8 @@ class Daemon:
 
     def _journal_status(self, action_id: str, status: str, attempts: int, error: str | None) -> None:
         self.guard.journal.set_action_status(action_id, status, self._wall(), attempts=attempts, error=error)
+        for listener in self.status_listeners:
+            listener(action_id, status, attempts, error)
 
     async def _report_failure(self, failed: ActionFailed) -> None:
         self._queue.put_nowait((failed, time.perf_counter()))
@@ -388,8 +393,8 @@ class Daemon:
         del self._alerts[:-200]
         level = {AlertLevel.INFO: log.info, AlertLevel.WARNING: log.warning, AlertLevel.CRITICAL: log.critical}
         level[alert.level]("alert", rule=alert.rule, account=alert.account, reason=alert.reason, action_id=alert.id)
-        if self._on_alert is not None:
-            self._on_alert(alert)
+        for listener in self.alert_listeners:
+            listener(alert)
 
     @property
     def recent_alerts(self) -> list[RaiseAlert]:

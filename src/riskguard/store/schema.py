@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["actions", "journal", "metadata", "settings", "snapshots"]
+__all__ = ["actions", "api_tokens", "journal", "metadata", "settings", "snapshots", "users"]
 
 metadata = MetaData()
 
@@ -52,4 +52,27 @@ settings = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),  # JSON
+)
+
+#: People who sign in with a password; the password only as a KDF hash (riskguard.api.passwords).
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | viewer
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+#: API tokens for programs and the trader's CLI; the token only as its SHA-256 digest.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),  # admin | viewer | bot
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(64), nullable=False),
 )

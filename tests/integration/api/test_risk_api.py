@@ -32,11 +32,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from riskguard.api import create_app
-from riskguard.config import parse_config
 from riskguard.core.enums import Side
 from riskguard.daemon.executor import RetryPolicy
+from riskguard.store.credentials import Role
 from tests.integration._rig import ACCOUNT, ManualClock, Rig, build, market, paper_venue, until
+from tests.integration.api._client import api_for
 
 pytestmark = pytest.mark.asyncio
 
@@ -86,9 +86,8 @@ class Story:
 
 
 def client_for(rig: Rig, clock: ManualClock, rules: str) -> httpx.AsyncClient:
-    config = parse_config(f"rules:\n{rules}", "test", env={})
-    app = create_app(rig.daemon, config, wall_clock=clock.now, monotonic=clock.monotonic)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://riskguard.test")
+    """A viewer's client: every read here needs no more."""
+    return api_for(rig, clock, rules).client(Role.VIEWER)
 
 
 @pytest_asyncio.fixture
@@ -418,11 +417,28 @@ async def test_openapi_when_fetched_then_lists_every_path_and_the_risk_payload_s
     schema = (await story.client.get("/openapi.json")).json()
     # Assert
     assert set(schema["paths"]) == {
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/api/auth/tokens",
+        "/api/auth/tokens/{token_id}",
         "/api/risk",
-        "/api/strategies",
         "/api/lockouts",
+        "/api/equity",
+        "/api/rules",
         "/api/actions",
         "/api/alerts",
+        "/api/strategies",
+        "/api/strategies/{strategy_id}/{symbol}/settings",
+        "/api/strategies/{strategy_id}/{symbol}/enable",
+        "/api/strategies/{strategy_id}/{symbol}/disable",
+        "/api/strategies/{strategy_id}/{symbol}/reset-kill-switch",
+        "/api/ops/reset-kill-switch",
+        "/api/ops/halt",
+        "/api/ops/pause",
+        "/api/ops/resume",
+        "/api/ops/reset",
+        "/api/orders/check",
         "/healthz",
         "/metrics",
     }
@@ -439,7 +455,7 @@ async def test_api_when_a_browser_page_from_elsewhere_asks_then_no_cors_header(s
     assert "access-control-allow-origin" not in response.headers
 
 
-async def test_run_when_started_with_api_port_0_then_serves_the_risk_payload_at_the_logged_url(
+async def test_run_when_started_with_api_port_0_then_serves_the_risk_payload_at_the_logged_url_to_the_viewer_token(
     tmp_path: Path,
 ) -> None:
     # Arrange
@@ -467,9 +483,12 @@ async def test_run_when_started_with_api_port_0_then_serves_the_risk_payload_at_
             text = line.decode()
             if text.startswith("{") and json.loads(text)["event"] == "riskguard is running":
                 url = json.loads(text)["api"]
+        data = tmp_path / "data"
+        token = (data / "viewer.token").read_text().strip()
         # Act
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            risk = (await client.get("/api/risk")).json()
+            anonymous = await client.get("/api/risk")
+            risk = (await client.get("/api/risk", headers={"Authorization": f"Bearer {token}"})).json()
         rest = await asyncio.wait_for(process.stdout.read(), timeout=30)
         code = await asyncio.wait_for(process.wait(), timeout=30)
     finally:
@@ -478,6 +497,16 @@ async def test_run_when_started_with_api_port_0_then_serves_the_risk_payload_at_
             await process.wait()
     # Assert
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+    assert anonymous.status_code == 401
+    assert {
+        path.name: path.stat().st_mode & 0o777
+        for path in data.iterdir()
+        if path.suffix != ".db" and "db-" not in path.name
+    } == {
+        ".daemon.lock": 0o644,
+        "initial-admin-password": 0o600,
+        "viewer.token": 0o600,
+    }
     assert risk["execution_mode"] == "paper"
     assert [(b["name"], b["state"]) for b in risk["circuit_breakers"]] == [
         ("paper_price", "CLOSED"),

@@ -42,7 +42,7 @@ async def test_server_when_port_0_then_serves_on_the_port_it_reports_and_stops_c
 
 
 @pytest.mark.asyncio
-async def test_server_when_bound_beyond_loopback_then_warns_that_there_is_no_auth_yet() -> None:
+async def test_server_when_bound_beyond_loopback_then_warns_that_credentials_cross_in_plain_text() -> None:
     # Arrange
     server = ApiServer(hello_app(), "0.0.0.0", 0)
     # Act
@@ -52,7 +52,7 @@ async def test_server_when_bound_beyond_loopback_then_warns_that_there_is_no_aut
     # Assert
     (warning,) = [entry for entry in logs if entry["log_level"] == "warning"]
     assert warning["url"] == f"http://0.0.0.0:{server.port}"
-    assert "has no authentication yet" in warning["event"]
+    assert "passwords and tokens cross the network unencrypted" in warning["event"]
 
 
 def test_server_when_the_port_is_taken_then_oserror_before_anything_runs() -> None:

@@ -75,7 +75,7 @@ rule: {}
     # Assert
     assert [str(issue) for issue in caught.value.issues] == [
         "risk.yaml line 10: rule: unknown section (did you mean rules?); the sections are preset, rules, instruments, accounts, "
-        "execution_mode, venue",
+        "execution_mode, venue, api",
         "risk.yaml line 2: rules.max_contracts.limit: Input should be a valid decimal (was 'five')",
         "risk.yaml line 3: rules.max_contract: unknown rule (did you mean max_contracts?); see docs/rules.md for the catalogue",
         "risk.yaml line 6: rules.daily_realized_loss.timezone: was 'America/NewYork': is not a known IANA timezone "

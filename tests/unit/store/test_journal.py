@@ -26,7 +26,7 @@ def close(seq: int, index: int = 1) -> ClosePosition:
 
 
 def test_journal_when_opened_then_migrated_to_the_newest_revision_in_wal_mode(store: Journal, tmp_path: Path) -> None:
-    assert store.schema_version() == "0001"
+    assert store.schema_version() == "0002"
     mode = sqlite3.connect(tmp_path / "riskguard.db").execute("PRAGMA journal_mode").fetchone()
     assert mode == ("wal",)
 
@@ -35,7 +35,7 @@ def test_journal_when_opened_twice_then_the_second_open_keeps_the_data(store: Jo
     store.write([Entry(1, "event", {"type": "clock", "ts": "2026-11-22T18:00:00Z"})], [], NOW)
     again = Journal.open(sqlite_url(tmp_path / "riskguard.db"))
     assert again.last_seq() == 1
-    assert again.schema_version() == "0001"
+    assert again.schema_version() == "0002"
 
 
 def test_journal_when_a_batch_is_written_then_entries_and_pending_actions_come_back_in_order(store: Journal) -> None:

@@ -61,7 +61,9 @@ __all__ = [
     "StrategySettingsRule",
     "StrategySettingsState",
     "StrategyStatus",
+    "is_known",
     "strategy_rows",
+    "with_settings",
 ]
 
 ZERO = Decimal(0)
@@ -308,10 +310,12 @@ class StrategySettingsRule(Rule[StrategySettingsParams, StrategySettingsState]):
 
 
 def strategy_rows(params: StrategySettingsParams, state: StrategySettingsState) -> list[dict[str, object]]:
-    """Seed 000's row of each configured strategy + symbol, in the config's order, for the API."""
+    """Seed 000's row of each strategy + symbol: the configured ones in the config's order, then
+    those that traded on the defaults, for the API."""
+    listed = {_parse_key(key): settings for key, settings in params.strategies.items()}
+    unlisted = {key: params.defaults for key in state.strategies if key not in listed}
     rows: list[dict[str, object]] = []
-    for key, settings in params.strategies.items():
-        strategy, symbol = _parse_key(key)
+    for (strategy, symbol), settings in {**listed, **unlisted}.items():
         status = state.strategies.get((strategy, symbol), StrategyStatus())
         rows.append(
             {
@@ -349,3 +353,18 @@ def _closes(working: OrderUpdated, view: AccountView) -> bool:
         return False
     closing = Side.SELL if held > 0 else Side.BUY
     return working.side is closing and working.qty <= abs(held)
+
+
+def with_settings(
+    params: StrategySettingsParams, strategy: str, symbol: str, changes: Mapping[str, Any]
+) -> StrategySettingsParams:
+    """`params` with strategy + symbol's settings changed (listed on the defaults first when it was
+    not). Validate the result by building the rule from it."""
+    key = f"{strategy}/{symbol}"
+    current = params.strategies.get(key, params.defaults)
+    return replace(params, strategies={**params.strategies, key: replace(current, **changes)})
+
+
+def is_known(rule: StrategySettingsRule, state: StrategySettingsState, strategy: str, symbol: str) -> bool:
+    """Is strategy + symbol listed in the settings, or has it traded?"""
+    return f"{strategy}/{symbol}" in rule.params.strategies or (strategy, symbol) in state.strategies
