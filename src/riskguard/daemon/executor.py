@@ -35,7 +35,14 @@ from riskguard.core.actions import (
 from riskguard.core.enums import Side
 from riskguard.core.events import ActionFailed
 from riskguard.store.journal import ActionStatus
-from riskguard.venues.base import OrderRejected, RateLimited, VenueAdapter, VenueError, VenueUnavailable
+from riskguard.venues.base import (
+    OrderNotWorking,
+    OrderRejected,
+    RateLimited,
+    VenueAdapter,
+    VenueError,
+    VenueUnavailable,
+)
 
 __all__ = ["Executor", "LatencyLog", "RetryPolicy"]
 
@@ -188,7 +195,10 @@ class Executor:
         elif isinstance(action, ReducePosition):
             await venue.close_position(action.account, action.symbol, action.qty, client_id=action.id)
         elif isinstance(action, CancelOrder):
-            await venue.cancel_order(action.account, action.order_id)
+            try:
+                await venue.cancel_order(action.account, action.order_id)
+            except OrderNotWorking as exc:  # filled or cancelled meanwhile: nothing left to cancel
+                log.info("cancel: the order is no longer working", action_id=action.id, venue_said=str(exc))
         elif isinstance(action, CancelAllOrders):
             await venue.cancel_all(action.account, action.symbol)
         elif isinstance(action, MoveStop):

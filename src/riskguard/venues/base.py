@@ -36,6 +36,7 @@ __all__ = [
     "CallClass",
     "ConnectionChanged",
     "DeadMansSwitch",
+    "OrderNotWorking",
     "OrderRejected",
     "RateLimited",
     "VenueAdapter",
@@ -84,6 +85,11 @@ class VenueUnavailable(VenueError):
 
 class OrderRejected(VenueError):
     """The venue refused the request itself (no position, unknown order, bad price)."""
+
+
+class OrderNotWorking(OrderRejected):
+    """The order named is no longer working: filled or cancelled already. For a cancel that is
+    the goal reached, not a failure (a fill and the cancel it prompts can cross)."""
 
 
 @runtime_checkable

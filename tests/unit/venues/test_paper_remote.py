@@ -32,6 +32,7 @@ from riskguard.core.orders import OrderRequest
 from riskguard.venues.base import (
     CallClass,
     ConnectionChanged,
+    OrderNotWorking,
     OrderRejected,
     RateLimited,
     VenueAdapter,
@@ -215,6 +216,16 @@ async def test_stops_and_cancels_when_sent_over_the_wire_then_the_venue_carries_
     ]
     assert await remote.positions("PAPER-USD") == []
     await remote.cancel_all("PAPER-USD", "MNQ")  # nothing left is fine
+
+
+async def test_cancel_when_the_order_has_filled_then_order_not_working_crosses_the_wire(
+    remote: RemotePaperVenue,
+) -> None:
+    # Arrange: a market order fills at once
+    filled = await remote.place_order(order(Side.BUY, "1"))
+    # Act / Assert: the executor takes this as a cancel whose goal is reached
+    with pytest.raises(OrderNotWorking, match=f"order {filled} is already filled; it is no longer working"):
+        await remote.cancel_order("PAPER-USD", filled)
 
 
 # -- errors --------------------------------------------------------------------------------------

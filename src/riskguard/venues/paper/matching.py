@@ -45,7 +45,7 @@ from riskguard.core.fills import Fill
 from riskguard.core.instruments import Instrument
 from riskguard.core.money import EXACT, Price, Quantity
 from riskguard.core.orders import OrderRequest
-from riskguard.venues.base import CallClass, OrderRejected, VenueEvent
+from riskguard.venues.base import CallClass, OrderNotWorking, OrderRejected, VenueEvent
 
 __all__ = ["MatchingSimulator", "PaperAccount", "Placed"]
 
@@ -601,7 +601,7 @@ class MatchingSimulator:
         if order is None or order.account != account:
             raise OrderRejected(f"order {order_id!r} is not an order of account {account}")
         if order.status is not OrderStatus.WORKING:
-            raise OrderRejected(f"order {order_id} is already {order.status}; it is no longer working")
+            raise OrderNotWorking(f"order {order_id} is already {order.status}; it is no longer working")
         return order
 
     def _on_tick(self, symbol: str, field: str, value: object) -> Decimal:

@@ -26,7 +26,15 @@ from riskguard.core.errors import InvalidInput
 from riskguard.core.events import MarkUpdated, OrderUpdated, PositionReported
 from riskguard.core.fills import Fill
 from riskguard.core.orders import OrderRequest
-from riskguard.venues.base import CallClass, OrderRejected, RateLimited, VenueError, VenueEvent, VenueUnavailable
+from riskguard.venues.base import (
+    CallClass,
+    OrderNotWorking,
+    OrderRejected,
+    RateLimited,
+    VenueError,
+    VenueEvent,
+    VenueUnavailable,
+)
 
 __all__ = [
     "CALL_CLASSES",
@@ -55,8 +63,9 @@ CALL_CLASSES: dict[str, CallClass] = {
     **dict.fromkeys(("accounts", "account", "positions", "open_orders", "fills_since"), CallClass.ACCOUNT_READS),
     "last_mark": CallClass.PRICE_READS,
 }
-_KINDS: tuple[tuple[str, type[VenueError]], ...] = (
+_KINDS: tuple[tuple[str, type[VenueError]], ...] = (  # the most specific first
     ("rate_limited", RateLimited),
+    ("not_working", OrderNotWorking),
     ("unavailable", VenueUnavailable),
     ("rejected", OrderRejected),
 )
