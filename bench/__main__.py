@@ -10,7 +10,7 @@ import sys
 
 import nautilus_trader
 
-from bench import enforcement, gate, ledger, restart
+from bench import api, enforcement, gate, ledger, restart
 from riskguard.daemon.logs import configure_logging
 
 __all__ = ["main"]
@@ -19,17 +19,20 @@ FULL_FILLS = 200_000
 QUICK_FILLS = 20_000
 FULL_ORDERS = 50_000
 QUICK_ORDERS = 5_000
-BENCHMARKS = ("ledger", "gate", "restart", "enforcement")
+BENCHMARKS = ("ledger", "gate", "restart", "enforcement", "api")
 FULL_JOURNAL = 1_000_000
 QUICK_JOURNAL = 50_000
+FULL_REQUESTS = 2_000
+QUICK_REQUESTS = 400
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Benchmark riskguard's position ledger beside NautilusTrader's Position on the same fills, and its "
-            "pre-trade gate beside NautilusTrader's RiskEngine on the same orders (plus its event throughput). "
+            "Benchmark riskguard's position ledger beside NautilusTrader's Position on the same fills, its "
+            "pre-trade gate beside NautilusTrader's RiskEngine on the same orders (plus its event throughput), and "
+            "its HTTP API under load beside the same server's /healthz. "
             "Prints one JSON object per figure on stdout: name, value, unit, peer, peer_value, ratio (above 1 "
             "means riskguard is better: value / peer_value for rates, peer_value / value for latencies)."
         ),
@@ -37,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"{QUICK_FILLS:,} fills, {QUICK_ORDERS:,} orders and events, 3 rounds "
-        f"instead of {FULL_FILLS:,}, {FULL_ORDERS:,} and 5",
+        help=f"{QUICK_FILLS:,} fills, {QUICK_ORDERS:,} orders and events, 3 rounds, {QUICK_REQUESTS:,} API requests "
+        f"instead of {FULL_FILLS:,}, {FULL_ORDERS:,}, 5 and {FULL_REQUESTS:,}",
     )
     parser.add_argument("--only", choices=BENCHMARKS, help="run one benchmark only (default: all of them)")
     parser.add_argument("--fills", type=int, help="number of fills in the ledger stream (overrides --quick)")
@@ -46,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         "--orders", type=int, help="number of orders, and of events, in the gate benchmark (overrides --quick)"
     )
     parser.add_argument("--journal", type=int, help="events in the restart benchmark's journal (overrides --quick)")
+    parser.add_argument(
+        "--requests", type=int, help="timed requests per endpoint in the api benchmark (overrides --quick)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=16, help="concurrent clients in the api benchmark (default %(default)s)"
+    )
     parser.add_argument("--repeats", type=int, help="rounds per side; the best one counts (overrides --quick)")
     parser.add_argument("--seed", type=int, default=20260306, help="seed of the streams (default %(default)s)")
     args = parser.parse_args(argv)
@@ -53,12 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     length = args.fills or (QUICK_FILLS if args.quick else FULL_FILLS)
     orders = args.orders or (QUICK_ORDERS if args.quick else FULL_ORDERS)
     repeats = args.repeats or (3 if args.quick else 5)
-    if length < 1 or orders < 1 or repeats < 1:
-        parser.error("--fills, --orders and --repeats must be at least 1")
+    requests = args.requests or (QUICK_REQUESTS if args.quick else FULL_REQUESTS)
+    if length < 1 or orders < 1 or repeats < 1 or requests < 1 or args.clients < 1:
+        parser.error("--fills, --orders, --repeats, --requests and --clients must be at least 1")
     selected = (args.only,) if args.only else BENCHMARKS
 
     configure_logging(json=False, level="warning")  # the daemon's own logs stay off stdout
     _print_machine(selected, length, orders, repeats, args.seed)
+    if "api" in selected:
+        print(f"api: {requests:,} timed requests per endpoint, {args.clients} clients", file=sys.stderr, flush=True)
     if "ledger" in selected:
         try:
             figures = ledger.run(length, repeats, args.seed)
@@ -83,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         _print_figures(figures)
     if "enforcement" in selected:
         _print_figures(enforcement.run(200 if args.quick else 2000))
+    if "api" in selected:
+        try:
+            figures = api.run(requests, args.clients)
+        except api.ApiSetupError as exc:
+            print(f"bench: stopped while timing the API: {exc}", file=sys.stderr)
+            return 1
+        _print_figures(figures)
     return 0
 
 

@@ -162,13 +162,15 @@ class Authenticator:
         if session is None:
             return None
         if session.expires_at <= self._wall():
-            del self._sessions[key]
+            self._sessions.pop(key, None)
             return None
         return Principal(session.username, session.role, "session")
 
     # -- FastAPI dependencies --------------------------------------------------------------
+    # Coroutines, so FastAPI runs them on the daemon's loop like the endpoints (a plain function
+    # would go to a worker thread and read the sessions and the database beside the daemon).
 
-    def viewer(self, request: Request) -> Principal:
+    async def viewer(self, request: Request) -> Principal:
         """Anyone signed in (admin, viewer or bot): reads."""
         principal = self.identify(request)
         if principal is None:
@@ -179,9 +181,9 @@ class Authenticator:
             )
         return principal
 
-    def admin(self, request: Request) -> Principal:
+    async def admin(self, request: Request) -> Principal:
         """An admin: changes."""
-        principal = self.viewer(request)
+        principal = await self.viewer(request)
         if principal.role is not Role.ADMIN:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"{principal.username} is a {principal.role.value}; this needs an admin"
@@ -195,9 +197,9 @@ class Authenticator:
             return Principal(f"{actor} via {principal.username}", principal.role, principal.via)
         return principal
 
-    def bot(self, request: Request) -> Principal:
+    async def bot(self, request: Request) -> Principal:
         """A bot or an admin: the pre-trade gate."""
-        principal = self.viewer(request)
+        principal = await self.viewer(request)
         if principal.role not in (Role.ADMIN, Role.BOT):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
