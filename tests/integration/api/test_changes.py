@@ -194,7 +194,9 @@ async def test_strategy_kill_switch_when_tripped_then_reset_needs_confirmation_a
         check = (await admin.post("/api/orders/check", json=order("o-3", qty="1"))).json()
     # Assert
     assert (killed["is_killed"], killed["total_pnl"]) == (True, "-1.24")
-    kill_actions = [(row["name"], row["status"]) for row in reversed(rig.journal.action_log()) if row["rule"] == "strategy_settings"]
+    kill_actions = [
+        (row["name"], row["status"]) for row in reversed(rig.journal.action_log()) if row["rule"] == "strategy_settings"
+    ]
     # the order whose fill killed it was still listed as working: its cancel finds it filled, which is done, not failed
     assert kill_actions == [
         ("alert", "done"),
