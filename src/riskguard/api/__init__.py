@@ -11,6 +11,7 @@ from riskguard.api.auth import (
     VIEWER_TOKEN_FILE,
     Authenticator,
     Principal,
+    SignedInFirst,
 )
 from riskguard.api.context import ApiContext
 from riskguard.api.dashboard import STATIC, dashboard_router, static_files
@@ -120,6 +121,7 @@ __all__ = [
     "RiskPayload",
     "RuleRow",
     "RulesBody",
+    "SignedInFirst",
     "StrategyRow",
     "StrategySettingsUpdate",
     "TokenBody",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from riskguard import __version__
-from riskguard.api.auth import Authenticator
+from riskguard.api.auth import Authenticator, SignedInFirst
 from riskguard.api.context import ApiContext
 from riskguard.api.dashboard import dashboard_router, static_files
 from riskguard.api.equity import EquityHistory
@@ -65,6 +65,7 @@ def create_app(
         summary="One riskguard daemon: its risk state, its operator actions and its pre-trade gate.",
         lifespan=lifespan,
     )
+    app.add_middleware(SignedInFirst, auth=auth)
     app.include_router(auth.router())
     app.include_router(read_router(ctx, equity))
     app.include_router(strategies_router(ctx))

@@ -28,7 +28,9 @@ from typing import Annotated, Literal
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.requests import HTTPConnection
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from riskguard.api.requests import IdSegment, LoginBody, TokenBody
 from riskguard.store.credentials import CredentialStore, Role
@@ -41,6 +43,7 @@ __all__ = [
     "VIEWER_TOKEN_FILE",
     "Authenticator",
     "Principal",
+    "SignedInFirst",
 ]
 
 log = structlog.get_logger("riskguard.api")
@@ -342,3 +345,28 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+class SignedInFirst:
+    """ASGI middleware: an anonymous request under /api (but the login) or /metrics is answered
+    401 before anything else, its body included, is read. FastAPI parses a body before it runs the
+    endpoint's dependencies, so without this a stranger's malformed body would get a 422 that
+    describes the endpoint instead of the 401 every other anonymous request gets. The role checks
+    stay in the dependencies."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        guarded = (path.startswith("/api/") and path != "/api/auth/login") or path == "/metrics"
+        if scope["type"] == "http" and guarded and self.auth.identify(Request(scope)) is None:
+            response = JSONResponse(
+                {"detail": "sign in first: POST /api/auth/login, or send Authorization: Bearer <API token>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

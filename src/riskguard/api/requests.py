@@ -44,7 +44,24 @@ def _not_dots(value: str) -> str:
 
 
 IdSegment = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(_not_dots)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def _reason(value: str) -> str:
+    """Stripped as Python strips (which takes more than pydantic's whitespace: \x1c-\x1f too), with
+    no control characters: a reason is a sentence for the journal, not a payload."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must be a non-empty text")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_reason)]
+
+
+_DIGITS = 15  # no setting is anywhere near 10^15: a larger figure is a typo or an attack
+_FINEST = -12  # at most 12 decimal places
 
 
 def _decimal(value: Any) -> Any:
@@ -54,9 +71,9 @@ def _decimal(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
-        return Decimal(repr(value))
+        return _bounded(Decimal(repr(value)))
     if isinstance(value, int):
-        return Decimal(value)
+        return _bounded(Decimal(value))
     if isinstance(value, str):
         try:
             parsed = Decimal(value.strip())
@@ -64,7 +81,13 @@ def _decimal(value: Any) -> Any:
             raise ValueError(f"must be a decimal number, was {value!r}") from None
         if not parsed.is_finite():
             raise ValueError("must be a finite number")
-        return parsed
+        return _bounded(parsed)
+    return value
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if (not value.is_zero() and value.adjusted() >= _DIGITS) or value.as_tuple().exponent < _FINEST:  # type: ignore[operator]
+        raise ValueError(f"must be less than 10^15 in size with at most {-_FINEST} decimal places")
     return value
 
 

@@ -31,6 +31,7 @@ log = structlog.get_logger("riskguard.api")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
     403: {"description": "not an admin"},
+    404: {"description": "the body names an account or rule this daemon does not know"},
     422: {"description": "the request is wrong (a missing confirmation, say); nothing changed"},
 }
 
