@@ -48,7 +48,7 @@ from riskguard.api.risk_payload import (
 )
 from riskguard.api.routes_ops import ops_router
 from riskguard.api.routes_orders import orders_router
-from riskguard.api.routes_read import alert_row, read_router
+from riskguard.api.routes_read import alert_row, read_router, rule_rows
 from riskguard.api.routes_strategies import strategies_router, strategy_row_texts
 from riskguard.api.schemas import (
     ACTIONS_LIMIT_MAX,
@@ -141,6 +141,7 @@ __all__ = [
     "read_router",
     "risk_payload",
     "rule_named",
+    "rule_rows",
     "static_files",
     "strategies_router",
     "strategy_row_texts",

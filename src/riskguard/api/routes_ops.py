@@ -6,7 +6,6 @@ journals with the actor's name and reason before answering; the destructive ones
 # No `from __future__ import annotations` here: FastAPI must see the local Annotated aliases
 # (Admin, Viewer ...) in the endpoints' signatures as objects, not as strings it cannot resolve.
 
-import dataclasses
 from typing import Annotated, Any
 
 import structlog
@@ -15,8 +14,9 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from riskguard.api.auth import Principal
 from riskguard.api.context import ApiContext
 from riskguard.api.requests import HaltBody, PauseBody, ResetBody, ResetKillSwitchBody, ResumeBody, RulesBody
+from riskguard.api.risk_payload import account_ids
+from riskguard.api.routes_read import rule_rows
 from riskguard.api.schemas import OpsAnswer, RuleRow
-from riskguard.audit._format import to_jsonable
 from riskguard.config.loader import ConfigError, parse_rules
 from riskguard.config.schema import RiskConfig
 from riskguard.core.actions import Action
@@ -47,7 +47,7 @@ def ops_router(ctx: ApiContext) -> APIRouter:
         return {"ok": True, "actor": who.username, "actions": [_action_line(action) for action in actions]}
 
     def account_scope(account: str | None) -> Scope:
-        if account is not None and account not in _known_accounts(ctx):
+        if account is not None and account not in account_ids(ctx.daemon, ctx.config):
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"no account {account} is configured or reported by the venue"
             )
@@ -98,16 +98,9 @@ def ops_router(ctx: ApiContext) -> APIRouter:
         rules = RiskConfig(rules=parsed).build_rules()
         ctx.daemon.guard.reconfigure(rules, actor=who.username, reason=body.reason)
         log.warning("rules replaced", actor=who.username, reason=body.reason, rules=[rule.name for rule in rules])
-        return [
-            {"name": rule.name, "params": to_jsonable(dataclasses.asdict(rule.params))}
-            for rule in ctx.daemon.guard.engine.rules
-        ]
+        return rule_rows(ctx.daemon.guard.engine)
 
     return router
-
-
-def _known_accounts(ctx: ApiContext) -> set[str]:
-    return {*ctx.config.accounts, *ctx.daemon.accounts, *ctx.daemon.guard.engine.accounts}
 
 
 def _action_line(action: Action) -> dict[str, str]:

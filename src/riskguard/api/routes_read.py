@@ -4,7 +4,6 @@ health and metrics. Any signed-in role may call them (`/healthz` needs no sign-i
 # No `from __future__ import annotations` here: FastAPI must see the local Annotated aliases
 # (Admin, Viewer ...) in the endpoints' signatures as objects, not as strings it cannot resolve.
 
-import dataclasses
 import json
 from typing import Annotated, Any
 
@@ -27,11 +26,12 @@ from riskguard.api.schemas import (
     RiskPayload,
     RuleRow,
 )
-from riskguard.audit._format import to_jsonable
 from riskguard.config.execution import ExecutionMode, effective_execution_mode
 from riskguard.core.actions import RaiseAlert
+from riskguard.core.engine import RiskEngine
+from riskguard.daemon.guard import rules_record
 
-__all__ = ["alert_row", "read_router"]
+__all__ = ["alert_row", "read_router", "rule_rows"]
 
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "not signed in"}}
 
@@ -45,6 +45,11 @@ def alert_row(alert: RaiseAlert) -> dict[str, Any]:
         "reason": alert.reason,
         "details": dict(alert.details),
     }
+
+
+def rule_rows(engine: RiskEngine) -> list[dict[str, Any]]:
+    """The rules in force, in order, with every setting (as the journal records them)."""
+    return [{"name": name, "params": params} for name, params in rules_record(engine.rules)]
 
 
 def read_router(ctx: ApiContext, equity: EquityHistory) -> APIRouter:
@@ -77,10 +82,7 @@ def read_router(ctx: ApiContext, equity: EquityHistory) -> APIRouter:
     @router.get("/api/rules", response_model=list[RuleRow], tags=["rules"], responses=_UNAUTHORIZED)
     async def get_rules(_: Viewer) -> list[dict[str, Any]]:
         """The rules in force, in the order they run, with every setting."""
-        return [
-            {"name": rule.name, "params": to_jsonable(dataclasses.asdict(rule.params))}
-            for rule in daemon.guard.engine.rules
-        ]
+        return rule_rows(daemon.guard.engine)
 
     @router.get("/api/actions", response_model=list[ActionRow], tags=["log"], responses=_UNAUTHORIZED)
     async def get_actions(
